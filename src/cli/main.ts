@@ -1,0 +1,31 @@
+/**
+ * The `chatforge` command line: one sub-command per pipeline stage. Each sub-command lives in
+ * its own file in this folder, parses arguments only, and calls the library.
+ */
+import { Command } from "commander";
+import { formatError } from "../util/errors.js";
+import { packageVersion } from "../util/versions.js";
+import { registerCorpus } from "./corpus.js";
+
+export function buildProgram(): Command {
+  const program = new Command("chatforge")
+    .description(
+      "From raw web text to a ChatGPT-like assistant, on a CPU.\n" +
+        "Every stage reads and writes files under runs/<name>/ (set the root with CHATFORGE_RUNS).",
+    )
+    .version(packageVersion())
+    .showHelpAfterError("(run with --help for usage)")
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
+  registerCorpus(program);
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const debug = Boolean(process.env.CHATFORGE_DEBUG);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`${formatError(err, debug)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,6 @@
+/** chatforge's library entry point: the same pieces the CLI uses. */
+export * from "./util/atomic.js";
+export * from "./util/errors.js";
+export * from "./util/progress.js";
+export * from "./util/run-dir.js";
+export * from "./util/run-log.js";
