@@ -1,0 +1,11 @@
+/** The corpus stage: offline sources → crawl-like gzipped WARC files. */
+export {
+  buildCorpus,
+  type CorpusBuildOptions,
+  type CorpusSummary,
+  formatSummary,
+} from "./build.js";
+export { type CorpusDoc, stableRecordId } from "./document.js";
+export { PACKAGED_DATASETS, type PackagedDataset } from "./sources/packaged.js";
+export { type VerifyResult, verifyCorpus } from "./verify.js";
+export { ShardedWarcWriter, type WarcFileStats, warcFileName } from "./warc-writer.js";
