@@ -4,3 +4,5 @@ export * from "./util/errors.js";
 export * from "./util/progress.js";
 export * from "./util/run-dir.js";
 export * from "./util/run-log.js";
+export * from "./data/index.js";
+export * from "./tensor/index.js";

@@ -1,0 +1,250 @@
+/**
+ * The row-wise kernels around the matmuls, as plain loops over any dtype.
+ *
+ * Each kernel works on a flat buffer of `rows` rows of `C` numbers. Backward kernels ADD into
+ * their gradient outputs (gradients accumulate). The ops in ops.ts call these through
+ * `kernelsFor(data)`: float64 data always gets the loops here (the reference path); float32
+ * data gets the active fast set, where the WebAssembly backend replaces the hot ones with SIMD,
+ * multi-threaded versions of exactly the same arithmetic contract.
+ */
+import type { Data } from "./tensor.js";
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+export interface Kernels {
+  layerNormFwd(
+    x: Data,
+    w: Data,
+    b: Data | null,
+    y: Data,
+    mean: Data,
+    rstd: Data,
+    rows: number,
+    C: number,
+    eps: number,
+  ): void;
+  layerNormBwd(
+    dy: Data,
+    x: Data,
+    w: Data,
+    mean: Data,
+    rstd: Data,
+    dx: Data | null,
+    dw: Data | null,
+    db: Data | null,
+    rows: number,
+    C: number,
+  ): void;
+  rmsNormFwd(x: Data, w: Data, y: Data, rrms: Data, rows: number, C: number, eps: number): void;
+  rmsNormBwd(
+    dy: Data,
+    x: Data,
+    w: Data,
+    rrms: Data,
+    dx: Data | null,
+    dw: Data | null,
+    rows: number,
+    C: number,
+  ): void;
+  geluFwd(x: Data, y: Data, n: number): void;
+  geluBwd(x: Data, dy: Data, dx: Data, n: number): void;
+  /** y = softmax(scale * x) per row; with causalT > 0, row r only sees columns ≤ r mod causalT. */
+  softmaxFwd(x: Data, y: Data, rows: number, C: number, scale: number, causalT: number): void;
+  /** dx (written, not added) = scale * y * (dy - Σ dy·y) per row. */
+  softmaxBwd(y: Data, dy: Data, dx: Data, rows: number, C: number, scale: number): void;
+  /** Writes log-sum-exp per row to lse; returns Σ w_i (lse_i - x_i[t_i]) over kept rows. */
+  crossEntropyFwd(
+    logits: Data,
+    targets: Int32Array,
+    weights: Data | null,
+    lse: Data,
+    rows: number,
+    V: number,
+  ): number;
+  /** dlogits += factor * w_i * (softmax_i - onehot(t_i)) for kept rows. */
+  crossEntropyBwd(
+    logits: Data,
+    targets: Int32Array,
+    weights: Data | null,
+    lse: Data,
+    dlogits: Data,
+    rows: number,
+    V: number,
+    factor: number,
+  ): void;
+  /** One AdamW step over n numbers (decoupled decay, bias corrections bc1 = 1-β1^t, bc2 = 1-β2^t). */
+  adamw(
+    p: Data,
+    g: Data,
+    m: Data,
+    v: Data,
+    n: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    wd: number,
+    bc1: number,
+    bc2: number,
+  ): void;
+}
+
+export const jsKernels: Kernels = {
+  layerNormFwd(x, w, b, y, mean, rstd, rows, C, eps) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      let s = 0;
+      for (let i = 0; i < C; i++) s += x[o + i]!;
+      const m = s / C;
+      let v = 0;
+      for (let i = 0; i < C; i++) {
+        const d = x[o + i]! - m;
+        v += d * d;
+      }
+      const rs = 1 / Math.sqrt(v / C + eps);
+      mean[r] = m;
+      rstd[r] = rs;
+      for (let i = 0; i < C; i++) y[o + i] = (x[o + i]! - m) * rs * w[i]! + (b ? b[i]! : 0);
+    }
+  },
+  layerNormBwd(dy, x, w, mean, rstd, dx, dw, db, rows, C) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      const m = mean[r]!;
+      const rs = rstd[r]!;
+      let sg = 0;
+      let sgx = 0;
+      for (let i = 0; i < C; i++) {
+        const xh = (x[o + i]! - m) * rs;
+        const g = dy[o + i]! * w[i]!;
+        sg += g;
+        sgx += g * xh;
+        if (dw) dw[i]! += dy[o + i]! * xh;
+        if (db) db[i]! += dy[o + i]!;
+      }
+      if (!dx) continue;
+      sg /= C;
+      sgx /= C;
+      for (let i = 0; i < C; i++) {
+        const xh = (x[o + i]! - m) * rs;
+        dx[o + i]! += rs * (dy[o + i]! * w[i]! - sg - xh * sgx);
+      }
+    }
+  },
+  rmsNormFwd(x, w, y, rrms, rows, C, eps) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      let s = 0;
+      for (let i = 0; i < C; i++) s += x[o + i]! * x[o + i]!;
+      const rs = 1 / Math.sqrt(s / C + eps);
+      rrms[r] = rs;
+      for (let i = 0; i < C; i++) y[o + i] = x[o + i]! * rs * w[i]!;
+    }
+  },
+  rmsNormBwd(dy, x, w, rrms, dx, dw, rows, C) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      const rs = rrms[r]!;
+      let sgx = 0;
+      for (let i = 0; i < C; i++) {
+        const xh = x[o + i]! * rs;
+        sgx += dy[o + i]! * w[i]! * xh;
+        if (dw) dw[i]! += dy[o + i]! * xh;
+      }
+      if (!dx) continue;
+      sgx /= C;
+      for (let i = 0; i < C; i++) {
+        dx[o + i]! += rs * (dy[o + i]! * w[i]! - x[o + i]! * rs * sgx);
+      }
+    }
+  },
+  geluFwd(x, y, n) {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+    }
+  },
+  geluBwd(x, dy, dx, n) {
+    for (let i = 0; i < n; i++) {
+      const v = x[i]!;
+      const t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
+      const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
+      dx[i]! += dy[i]! * d;
+    }
+  },
+  softmaxFwd(x, y, rows, C, scale, causalT) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      const n = causalT > 0 ? (r % causalT) + 1 : C;
+      let mx = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < n; i++) mx = Math.max(mx, x[o + i]!);
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const e = Math.exp(scale * (x[o + i]! - mx));
+        y[o + i] = e;
+        s += e;
+      }
+      const inv = 1 / s;
+      for (let i = 0; i < n; i++) y[o + i]! *= inv;
+      for (let i = n; i < C; i++) y[o + i] = 0;
+    }
+  },
+  softmaxBwd(y, dy, dx, rows, C, scale) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      let s = 0;
+      for (let i = 0; i < C; i++) s += dy[o + i]! * y[o + i]!;
+      for (let i = 0; i < C; i++) dx[o + i] = scale * y[o + i]! * (dy[o + i]! - s);
+    }
+  },
+  crossEntropyFwd(logits, targets, weights, lse, rows, V) {
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r]!;
+      const w = weights ? weights[r]! : 1;
+      if (t < 0 || w === 0) {
+        lse[r] = 0;
+        continue;
+      }
+      const o = r * V;
+      let mx = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < V; i++) mx = Math.max(mx, logits[o + i]!);
+      let s = 0;
+      for (let i = 0; i < V; i++) s += Math.exp(logits[o + i]! - mx);
+      const l = mx + Math.log(s);
+      lse[r] = l;
+      total += w * (l - logits[o + t]!);
+    }
+    return total;
+  },
+  crossEntropyBwd(logits, targets, weights, lse, dlogits, rows, V, factor) {
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r]!;
+      const w = weights ? weights[r]! : 1;
+      if (t < 0 || w === 0) continue;
+      const o = r * V;
+      const f = factor * w;
+      const l = lse[r]!;
+      for (let i = 0; i < V; i++) dlogits[o + i]! += f * Math.exp(logits[o + i]! - l);
+      dlogits[o + t]! -= f;
+    }
+  },
+  adamw(p, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2) {
+    for (let i = 0; i < n; i++) {
+      const gi = g[i]!;
+      const mi = b1 * m[i]! + (1 - b1) * gi;
+      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i]! - lr * (mi / bc1 / (Math.sqrt(vi / bc2) + eps) + wd * p[i]!);
+    }
+  },
+};
+
+/** The f32 kernel set; the wasm module overrides entries with SIMD/threaded versions. */
+export const fastKernels: Kernels = { ...jsKernels };
+
+/** The kernel set for a buffer: loops for float64 (reference), the fast set for float32. */
+export function kernelsFor(d: Data): Kernels {
+  return d instanceof Float64Array ? jsKernels : fastKernels;
+}

@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { attention, ropeTables } from "./attention.js";
+import { getBackend } from "./backend.js";
+import { gradCheck, randn } from "./gradcheck.js";
+import {
+  add,
+  crossEntropy,
+  embedding,
+  gelu,
+  layerNorm,
+  linear,
+  matmul,
+  mean,
+  mul,
+  relu2,
+  rmsNorm,
+  scale,
+  silu,
+  softmax,
+  splitLast,
+  sum,
+  swiglu,
+} from "./ops.js";
+import { Rng } from "./rng.js";
+import type { Tensor } from "./tensor.js";
+
+const GRAD_TOL = 1e-6; // float64 analytic vs central differences (h = 1e-6)
+const F32_TOL = 2e-4; // float32 fast path vs float64, relative to max(1, |value|)
+
+function check(name: string, f: (xs: Tensor[]) => Tensor, shapes: number[][], seed = 1) {
+  const rng = new Rng(seed);
+  const r = gradCheck(
+    f,
+    shapes.map((s) => randn(rng, s)),
+    { seed },
+  );
+  assert.ok(r.maxGradError < GRAD_TOL, `${name}: gradient error ${r.maxGradError}`);
+  assert.ok(r.maxF32Error < F32_TOL, `${name}: float32 error ${r.maxF32Error}`);
+}
+
+test(`backend is chosen and printed: ${getBackend().description}`, () => {
+  assert.ok(getBackend().name);
+});
+
+test("matmul: plain, transposed operands, batched, shared 2-D b, odd sizes", () => {
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    const a = tA ? [2, 5, 3] : [2, 3, 5];
+    const b = tB ? [2, 7, 5] : [2, 5, 7];
+    check(`matmul ${tA} ${tB}`, ([x, y]) => matmul(x!, y!, { transA: tA, transB: tB }), [a, b]);
+    check(`matmul shared ${tA} ${tB}`, ([x, y]) => matmul(x!, y!, { transA: tA, transB: tB }), [
+      a,
+      b.slice(1),
+    ]);
+  }
+  check("matmul 1x1", ([x, y]) => matmul(x!, y!), [
+    [1, 1],
+    [1, 1],
+  ]);
+});
+
+test("linear with and without bias", () => {
+  check("linear", ([x, w, b]) => linear(x!, w!, b!), [[2, 3, 5], [7, 5], [7]]);
+  check("linear nobias", ([x, w]) => linear(x!, w!), [
+    [3, 4],
+    [1, 4],
+  ]);
+});
+
+test("add and mul with broadcasting edge cases", () => {
+  const cases: [number[], number[]][] = [
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    [[3, 4], [4]],
+    [
+      [2, 3, 4],
+      [3, 1],
+    ],
+    [
+      [1, 4],
+      [3, 1],
+    ],
+    [[5], [1]],
+    [
+      [2, 1, 3],
+      [2, 4, 1],
+    ],
+    [[], [2, 3]],
+  ];
+  for (const [a, b] of cases) {
+    check(`add ${a}|${b}`, ([x, y]) => add(x!, y!), [a, b]);
+    check(`mul ${a}|${b}`, ([x, y]) => mul(x!, y!), [a, b]);
+  }
+});
+
+test("activations, norms, softmax, reductions", () => {
+  check("gelu", ([x]) => gelu(x!), [[3, 7]]);
+  check("silu", ([x]) => silu(x!), [[3, 7]]);
+  check("relu2", ([x]) => relu2(x!), [[3, 7]]);
+  check("swiglu", ([g, u]) => swiglu(g!, u!), [
+    [2, 5],
+    [2, 5],
+  ]);
+  check("softmax", ([x]) => softmax(x!), [[4, 9]]);
+  check("layerNorm", ([x, w, b]) => layerNorm(x!, w!, b!), [[3, 2, 7], [7], [7]]);
+  check("rmsNorm", ([x, w]) => rmsNorm(x!, w!), [[5, 6], [6]]);
+  check("sum", ([x]) => sum(x!), [[3, 5]]);
+  check("sum last", ([x]) => sum(x!, true), [[3, 5]]);
+  check("mean", ([x]) => mean(x!), [[4, 3]]);
+  check("scale", ([x]) => scale(x!, -2.5), [[4]]);
+  check("splitLast+reshape", ([x]) => add(splitLast(x!, [2, 3])[1]!, splitLast(x!, [4, 1])[1]!), [
+    [3, 5],
+  ]);
+  check("reshape", ([x]) => gelu(x!.reshape([2, -1])), [[3, 4]]);
+});
+
+test("embedding gather and scatter-add (repeated ids)", () => {
+  const ids = new Int32Array([3, 0, 3, 1, 3]);
+  check("embedding", ([w]) => embedding(w!, ids, [5]), [[4, 6]]);
+});
+
+test("cross-entropy: plain, ignore index, weights", () => {
+  const t = new Int32Array([2, 0, 4, 1]);
+  check("ce", ([x]) => crossEntropy(x!, t), [[4, 5]]);
+  check("ce ignore", ([x]) => crossEntropy(x!, new Int32Array([2, -1, 4, 1])), [[4, 5]]);
+  check("ce ignoreIndex", ([x]) => crossEntropy(x!, t, { ignoreIndex: 0 }), [[4, 5]]);
+  check("ce weights", ([x]) => crossEntropy(x!, t, { weights: new Float64Array([0.5, 0, 2, 1]) }), [
+    [4, 5],
+  ]);
+});
+
+test("cross-entropy value matches the definition", () => {
+  const logits = [1, 2, 3, 0, 0, 0];
+  const x = { values: new Float64Array(logits), shape: [2, 3] };
+  let ref = 0;
+  ref += Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 3;
+  ref += Math.log(3) - 0;
+  ref /= 2;
+  let got = Number.NaN;
+  gradCheck(
+    ([z]) => {
+      const l = crossEntropy(z!, new Int32Array([2, 0]));
+      if (Number.isNaN(got)) got = l.data[0]!;
+      return l;
+    },
+    [x],
+    { skipF32: true, maxPerInput: 1 },
+  );
+  assert.ok(Math.abs(got - ref) < 1e-12);
+});
+
+test("attention: causal MHA, GQA, RoPE, odd sizes", () => {
+  check("attn mha", ([q, k, v]) => attention(q!, k!, v!, { nHead: 2 }), [
+    [2, 5, 6],
+    [2, 5, 6],
+    [2, 5, 6],
+  ]);
+  const rope = ropeTables(7, 4, 10000, true);
+  const rope32 = ropeTables(7, 4, 10000, false);
+  check(
+    "attn gqa rope",
+    ([q, k, v]) =>
+      attention(q!, k!, v!, { nHead: 4, nKvHead: 2, rope: q!.dtype === "f64" ? rope : rope32 }),
+    [
+      [1, 7, 16],
+      [1, 7, 8],
+      [1, 7, 8],
+    ],
+  );
+  check("attn T=1", ([q, k, v]) => attention(q!, k!, v!, { nHead: 1 }), [
+    [3, 1, 4],
+    [3, 1, 4],
+    [3, 1, 4],
+  ]);
+});
+
+test("shape errors name the op and the shapes", () => {
+  const rng = new Rng(1);
+  assert.throws(
+    () =>
+      gradCheck(([a, b]) => matmul(a!, b!), [randn(rng, [2, 3]), randn(rng, [4, 5])], {
+        skipF32: true,
+      }),
+    /matmul: inner sizes differ \(3 vs 4\) \(got \[2, 3\] and \[4, 5\]\)/,
+  );
+  assert.throws(
+    () =>
+      gradCheck(([a, b]) => add(a!, b!), [randn(rng, [2, 3]), randn(rng, [2])], { skipF32: true }),
+    /add: axis -1 does not broadcast \(3 vs 2\)/,
+  );
+});
