@@ -3,6 +3,7 @@
  * its inputs into these; the WARC writer turns them into `response` records.
  */
 import { createHash } from "node:crypto";
+import { escapeXml as escapeHtml } from "../util/xml.js";
 
 export interface CorpusDoc {
   /** Stable URL of the document (WARC-Target-URI). */
@@ -32,17 +33,7 @@ export function stableRecordId(key: string): string {
   return `<urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}>`;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
+export { escapeXml as escapeHtml } from "../util/xml.js";
 
 /** Lower-case words joined by '-', for URL paths. */
 export function slug(s: string): string {
