@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { formatError } from "../util/errors.js";
 import { packageVersion } from "../util/versions.js";
 import { registerCorpus } from "./corpus.js";
+import { registerData } from "./data.js";
 
 export function buildProgram(): Command {
   const program = new Command("chatforge")
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
   registerCorpus(program);
+  registerData(program);
   return program;
 }
 

@@ -1,0 +1,228 @@
+/**
+ * Runs a data job: N filter tasks, the global dedup step, N finalize tasks, the report.
+ * Tasks whose completion marker exists (with the same config hash) are skipped, so a rerun
+ * after a crash or kill does only what is missing.
+ *
+ * - local: a pool of `workers` worker threads (default: all cores) running dist/data/worker.js;
+ *   one task at a time per worker.
+ * - slurm: writes sbatch scripts under <out>/work/slurm/ and submits the four phases as jobs
+ *   chained with `--dependency=afterok` (the two task phases as `--array=0-(N-1)`), each element
+ *   running `chatforge data run --out <out> --phase <phase> --task $SLURM_ARRAY_TASK_ID`.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { cleanTempFiles, writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
+import { UserError } from "../util/errors.js";
+import { Progress } from "../util/progress.js";
+import type { DataConfig } from "./config.js";
+import {
+  type Funnel,
+  isDone,
+  layout,
+  type Phase,
+  runDedup,
+  runFilterTask,
+  runFinalizeTask,
+  runReport,
+} from "./pipeline.js";
+
+export interface RunOptions {
+  /** Worker threads for the task phases (default: all cores; 0 = run in this thread). */
+  workers?: number;
+  quiet?: boolean;
+}
+
+/** Runs one phase (and one task of it) in this process: what a Slurm array element does. */
+export async function runPhase(cfg: DataConfig, phase: Phase, task = 0): Promise<void> {
+  if ((phase === "filter" || phase === "finalize") && (task < 0 || task >= cfg.tasks)) {
+    throw new UserError(`task ${task} is out of range`, `this job has tasks 0…${cfg.tasks - 1}`);
+  }
+  if (phase === "dedup" || phase === "finalize" || phase === "report") {
+    const prev: Phase = phase === "dedup" ? "filter" : phase === "finalize" ? "dedup" : "finalize";
+    const missing = prev === "dedup" ? (isDone(cfg, "dedup") ? [] : [0]) : pending(cfg, prev);
+    if (missing.length > 0) {
+      throw new UserError(
+        `phase ${phase} needs phase ${prev} to finish first (missing: ${missing.join(", ")})`,
+        "run `chatforge data run` without --phase to run everything in order",
+      );
+    }
+  }
+  if (isDone(cfg, phase, phase === "filter" || phase === "finalize" ? task : undefined)) return;
+  if (phase === "filter") await runFilterTask(cfg, task);
+  else if (phase === "dedup") await runDedup(cfg);
+  else if (phase === "finalize") await runFinalizeTask(cfg, task);
+  else await runReport(cfg);
+}
+
+/** Tasks of a phase without a valid completion marker. */
+export function pending(cfg: DataConfig, phase: "filter" | "finalize"): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < cfg.tasks; t++) if (!isDone(cfg, phase, t)) out.push(t);
+  return out;
+}
+
+const WORKER_JS = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
+
+/** Runs `tasks` of a phase on a pool of worker threads. */
+async function runPool(
+  cfg: DataConfig,
+  phase: "filter" | "finalize",
+  tasks: number[],
+  workers: number,
+  progress: Progress | null,
+): Promise<void> {
+  if (workers <= 0) {
+    for (const t of tasks) {
+      await runPhase(cfg, phase, t);
+      progress?.tick(1);
+    }
+    return;
+  }
+  const queue = [...tasks];
+  const configPath = layout(cfg.outDir).config;
+  const one = (): Promise<void> =>
+    new Promise((res, rej) => {
+      const w = new Worker(WORKER_JS, { workerData: { configPath } });
+      const next = () => {
+        const t = queue.shift();
+        if (t === undefined) {
+          w.terminate().then(() => res(), rej);
+          return;
+        }
+        w.postMessage({ phase, task: t });
+      };
+      w.on("message", (m: { ok: boolean; error?: string }) => {
+        if (!m.ok) {
+          queue.length = 0;
+          w.terminate();
+          rej(new Error(`${phase} task failed: ${m.error}`));
+          return;
+        }
+        progress?.tick(1);
+        next();
+      });
+      w.on("error", rej);
+      next();
+    });
+  await Promise.all(Array.from({ length: Math.min(workers, tasks.length) }, one));
+}
+
+/** Saves the configuration the tasks will read. */
+export async function saveConfig(cfg: DataConfig): Promise<void> {
+  await writeJsonAtomic(layout(cfg.outDir).config, cfg);
+}
+
+/** Runs the whole job locally; returns the funnel. */
+export async function runLocal(cfg: DataConfig, opts: RunOptions = {}): Promise<Funnel> {
+  const workers = opts.workers ?? availableParallelism();
+  for (const d of ["work/filtered", "work/sigs", "work/stats", "work", "markers", "", "removed"]) {
+    await cleanTempFiles(join(cfg.outDir, d));
+  }
+  await saveConfig(cfg);
+  const filterTodo = pending(cfg, "filter");
+  if (filterTodo.length > 0) {
+    const p = opts.quiet
+      ? null
+      : new Progress("data filter", { total: filterTodo.length, unit: "tasks" });
+    await runPool(cfg, "filter", filterTodo, workers, p);
+    p?.finish();
+  }
+  await runPhase(cfg, "dedup");
+  const finTodo = pending(cfg, "finalize");
+  if (finTodo.length > 0) {
+    const p = opts.quiet
+      ? null
+      : new Progress("data finalize", { total: finTodo.length, unit: "tasks" });
+    await runPool(cfg, "finalize", finTodo, workers, p);
+    p?.finish();
+  }
+  await runReport(cfg);
+  const { readFileSync } = await import("node:fs");
+  return JSON.parse(readFileSync(layout(cfg.outDir).funnelJson, "utf8")) as Funnel;
+}
+
+export interface SlurmOptions {
+  /** Extra `#SBATCH` lines (e.g. "--partition=cpu"). */
+  sbatchArgs?: string[];
+  /** The command that runs chatforge on the nodes (default: this Node + bin/chatforge.js). */
+  command?: string;
+  /** Only write the scripts; do not call sbatch. */
+  dryRun?: boolean;
+  /** Array elements allowed to run at once (`%k`), 0 = no limit. */
+  maxParallel?: number;
+}
+
+export interface SlurmSubmission {
+  scripts: Record<Phase, string>;
+  jobIds: Partial<Record<Phase, string>>;
+}
+
+function defaultCommand(): string {
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "chatforge.js");
+  return `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)}`;
+}
+
+/** The sbatch script of one phase. */
+export function sbatchScript(cfg: DataConfig, phase: Phase, opts: SlurmOptions = {}): string {
+  const dir = join(cfg.outDir, "work", "slurm");
+  const array = phase === "filter" || phase === "finalize";
+  const lines = [
+    "#!/bin/bash",
+    `#SBATCH --job-name=chatforge-data-${phase}`,
+    `#SBATCH --output=${dir}/${phase}-%A_%a.out`,
+    "#SBATCH --ntasks=1",
+    "#SBATCH --cpus-per-task=1",
+    ...(opts.sbatchArgs ?? []).map((a) => `#SBATCH ${a}`),
+    "set -euo pipefail",
+    `cd ${JSON.stringify(process.cwd())}`,
+    `exec ${opts.command ?? defaultCommand()} data run --out ${JSON.stringify(cfg.outDir)} --phase ${phase}${
+      array ? " --task $SLURM_ARRAY_TASK_ID" : ""
+    }`,
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** Writes the four scripts and (unless dryRun) submits them chained by dependencies. */
+export async function submitSlurm(
+  cfg: DataConfig,
+  opts: SlurmOptions = {},
+): Promise<SlurmSubmission> {
+  await saveConfig(cfg);
+  const dir = join(cfg.outDir, "work", "slurm");
+  const phases: Phase[] = ["filter", "dedup", "finalize", "report"];
+  const scripts = {} as Record<Phase, string>;
+  for (const p of phases) {
+    scripts[p] = join(dir, `${p}.sbatch`);
+    await writeFileAtomic(scripts[p], sbatchScript(cfg, p, opts));
+  }
+  const jobIds: Partial<Record<Phase, string>> = {};
+  if (opts.dryRun) return { scripts, jobIds };
+  let prev: string | undefined;
+  for (const p of phases) {
+    const args = ["--parsable"];
+    if (p === "filter" || p === "finalize") {
+      args.push(`--array=0-${cfg.tasks - 1}${opts.maxParallel ? `%${opts.maxParallel}` : ""}`);
+    }
+    if (prev) args.push(`--dependency=afterok:${prev}`);
+    args.push(scripts[p]);
+    let out: string;
+    try {
+      out = execFileSync("sbatch", args, { encoding: "utf8" });
+    } catch (e) {
+      throw new UserError(
+        `sbatch failed for phase ${p}: ${(e as Error).message.split("\n")[0]}`,
+        existsSync("/usr/bin/sbatch")
+          ? "check `sinfo` and the scripts in work/slurm/"
+          : "install Slurm (sbatch) or use --executor local",
+      );
+    }
+    prev = out.trim().split(";")[0] as string;
+    jobIds[p] = prev;
+  }
+  return { scripts, jobIds };
+}
