@@ -1,0 +1,137 @@
+/**
+ * Incremental GPT-2 inference with a KV cache. `step(ids, B, n)` feeds n new tokens for each of
+ * B sequences (a prompt at once, then one token at a time): each layer's keys and values for
+ * the new positions are appended to the cache, the new queries attend to every cached position
+ * up to their own, and the logits of the last new position of each row are returned. The work
+ * per generated token is then one pass over the weights, not a pass over the whole context.
+ *
+ * Matches `GPT2.forward` (same ops, same order) to float32 rounding; checked in the tests.
+ */
+import type { GPT2 } from "../model/gpt2.js";
+import { scope } from "../tensor/memory.js";
+import { add, embedding, gelu, layerNorm, linear } from "../tensor/ops.js";
+import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
+import { UserError } from "../util/errors.js";
+
+export class Gpt2Decoder {
+  readonly model: GPT2;
+  readonly maxBatch: number;
+  /** Positions filled so far (the same for every row). */
+  pos = 0;
+  readonly #k: Float32Array[];
+  readonly #v: Float32Array[];
+  #B = 0;
+
+  constructor(model: GPT2, maxBatch = 1) {
+    this.model = model;
+    this.maxBatch = maxBatch;
+    const { nCtx, nEmbd, nLayer } = model.config;
+    this.#k = Array.from({ length: nLayer }, () => new Float32Array(maxBatch * nCtx * nEmbd));
+    this.#v = Array.from({ length: nLayer }, () => new Float32Array(maxBatch * nCtx * nEmbd));
+  }
+
+  get contextLength(): number {
+    return this.model.config.nCtx;
+  }
+
+  /** Forgets the cached sequence(s). */
+  reset(): void {
+    this.pos = 0;
+    this.#B = 0;
+  }
+
+  /**
+   * Feeds `ids` ([B, n], row-major) at positions pos..pos+n and returns the next-token logits
+   * of each row, [B, V] (a fresh copy).
+   */
+  step(ids: Int32Array, B: number, n: number): Float32Array {
+    const { nCtx, nEmbd: d, vocabSize: V, eps = 1e-5 } = this.model.config;
+    if (ids.length !== B * n) throw new Error(`decoder: ${ids.length} ids for B=${B}, n=${n}`);
+    if (B > this.maxBatch) throw new Error(`decoder: batch ${B} exceeds maxBatch ${this.maxBatch}`);
+    if (this.pos > 0 && B !== this.#B)
+      throw new Error(`decoder: batch changed from ${this.#B} to ${B} mid-sequence`);
+    if (this.pos + n > nCtx) {
+      throw new UserError(
+        `sequence of ${this.pos + n} tokens exceeds the model's context of ${nCtx}`,
+        "use a shorter prompt or fewer new tokens",
+      );
+    }
+    this.#B = B;
+    const m = this.model;
+    const t0 = this.pos;
+    const logits = noGrad(() =>
+      scope(() => {
+        const posIds = new Int32Array(n).map((_, i) => t0 + i);
+        let x = add(embedding(m.wte, ids, [B, n]), embedding(m.wpe, posIds, [n]));
+        for (let l = 0; l < m.blocks.length; l++) {
+          const blk = m.blocks[l]!;
+          const h = layerNorm(x, blk.ln1w, blk.ln1b, eps);
+          const qkv = linear(h, blk.attnW, blk.attnB); // [B, n, 3d]
+          const a = this.#attend(l, qkv, B, n, t0);
+          x = add(x, linear(a, blk.projW, blk.projB));
+          const f = gelu(linear(layerNorm(x, blk.ln2w, blk.ln2b, eps), blk.fcW, blk.fcB));
+          x = add(x, linear(f, blk.fcProjW, blk.fcProjB));
+        }
+        // only the last position of each row goes through the final norm and the head
+        const last = new Float32Array(B * d);
+        for (let b = 0; b < B; b++)
+          last.set(x.data.subarray((b * n + n - 1) * d, (b * n + n) * d), b * d);
+        const hl = layerNorm(tensor(last, [B, d]), m.lnfW, m.lnfB, eps);
+        return Float32Array.from(linear(hl, m.wte).data.subarray(0, B * V));
+      }),
+    );
+    this.pos += n;
+    return logits;
+  }
+
+  /** Appends K and V of the new positions to layer l's cache and runs causal attention. */
+  #attend(l: number, qkv: Tensor, B: number, n: number, t0: number): Tensor {
+    const { nCtx, nEmbd: d, nHead } = this.model.config;
+    const hs = d / nHead;
+    const K = this.#k[l]!;
+    const Vc = this.#v[l]!;
+    const src = qkv.data;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < n; i++) {
+        const row = (b * n + i) * 3 * d;
+        const dst = (b * nCtx + t0 + i) * d;
+        K.set(src.subarray(row + d, row + 2 * d), dst);
+        Vc.set(src.subarray(row + 2 * d, row + 3 * d), dst);
+      }
+    }
+    const out = new Float32Array(B * n * d);
+    const scores = new Float64Array(t0 + n);
+    const scale = 1 / Math.sqrt(hs);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < n; i++) {
+        const q = (b * n + i) * 3 * d;
+        const upto = t0 + i; // attend to positions 0..upto
+        for (let h = 0; h < nHead; h++) {
+          const qo = q + h * hs;
+          let max = Number.NEGATIVE_INFINITY;
+          for (let j = 0; j <= upto; j++) {
+            const ko = (b * nCtx + j) * d + h * hs;
+            let s = 0;
+            for (let c = 0; c < hs; c++) s += src[qo + c]! * K[ko + c]!;
+            s *= scale;
+            scores[j] = s;
+            if (s > max) max = s;
+          }
+          let sum = 0;
+          for (let j = 0; j <= upto; j++) {
+            const e = Math.exp(scores[j]! - max);
+            scores[j] = e;
+            sum += e;
+          }
+          const oo = (b * n + i) * d + h * hs;
+          for (let j = 0; j <= upto; j++) {
+            const p = scores[j]! / sum;
+            const vo = (b * nCtx + j) * d + h * hs;
+            for (let c = 0; c < hs; c++) out[oo + c]! += p * Vc[vo + c]!;
+          }
+        }
+      }
+    }
+    return tensor(out, [B, n, d]);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Checkpoints: `checkpoints/<stage>/step-NNNNNN/` holds
+ *   - `model.safetensors` + `config.json`: the model in the HF layout (loadable by HF
+ *     transformers as GPT2LMHeadModel / LlamaForCausalLM, and by our export);
+ *   - `optimizer.safetensors`: AdamW's first and second moments (`<param>.exp_avg`,
+ *     `<param>.exp_avg_sq`, our layout) and its step count in the metadata;
+ *   - `trainer.json`: step, data-loader position, loss history, run config.
+ * A checkpoint is written into a temp folder and renamed into place, then `latest` (a one-line
+ * file naming it) is replaced atomically; so a kill at any moment leaves the previous checkpoint
+ * intact. Older checkpoints beyond `keep` are removed after the new one is complete.
+ */
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { createModel, type LanguageModel, loadHfTensors, toHfTensors } from "../model/factory.js";
+import { type ModelConfig, parseHfConfig, toHfConfig } from "../model/io/hf-config.js";
+import { readSafetensors, toFloat32, writeSafetensors } from "../model/io/safetensors.js";
+import type { AdamW } from "../tensor/optim.js";
+import { isTempName, tempPathFor, writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
+import { UserError } from "../util/errors.js";
+import type { LoaderState } from "./loader.js";
+
+export interface TrainerState {
+  step: number;
+  loader: LoaderState;
+  tokensSeen: number;
+  /** Seconds of training so far (across resumes). */
+  seconds: number;
+  history: { step: number; loss: number; lr: number }[];
+  val: { step: number; loss: number; bpb: number }[];
+  /** The training options, so `--resume` can refuse a changed run. */
+  config: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  dir: string;
+  modelConfig: ModelConfig;
+  model: LanguageModel;
+  state: TrainerState;
+  /** Optimizer moments by parameter name, and the step count. */
+  optimizer: { t: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> } | null;
+}
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(6, "0")}`;
+}
+
+/** Writes a checkpoint folder atomically and updates `latest`; prunes old ones. */
+export async function saveCheckpoint(
+  root: string,
+  modelConfig: ModelConfig,
+  model: LanguageModel,
+  opt: AdamW | null,
+  state: TrainerState,
+  keep = 2,
+): Promise<string> {
+  await mkdir(root, { recursive: true });
+  const name = checkpointName(state.step);
+  const final = join(root, name);
+  const tmp = tempPathFor(final);
+  await mkdir(tmp, { recursive: true });
+  try {
+    await writeSafetensors(join(tmp, "model.safetensors"), toHfTensors(modelConfig, model), {
+      format: "pt",
+    });
+    await writeJsonAtomic(join(tmp, "config.json"), toHfConfig(modelConfig));
+    if (opt) {
+      const moments = new Map<string, { shape: number[]; data: Float32Array }>();
+      for (const p of model.params) {
+        const m = opt.m.get(p);
+        const v = opt.v.get(p);
+        if (!m || !v) continue;
+        moments.set(`${p.name}.exp_avg`, { shape: [...p.shape], data: Float32Array.from(m) });
+        moments.set(`${p.name}.exp_avg_sq`, { shape: [...p.shape], data: Float32Array.from(v) });
+      }
+      await writeSafetensors(join(tmp, "optimizer.safetensors"), moments, { step: String(opt.t) });
+    }
+    await writeJsonAtomic(join(tmp, "trainer.json"), state);
+    await rm(final, { recursive: true, force: true });
+    await rename(tmp, final);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  await writeFileAtomic(join(root, "latest"), `${name}\n`);
+  const all = await listCheckpoints(root);
+  const drop = all.filter((n) => n !== name).slice(0, Math.max(0, all.length - Math.max(1, keep)));
+  await Promise.all(drop.map((n) => rm(join(root, n), { recursive: true, force: true })));
+  return final;
+}
+
+/** Finished checkpoint folder names, oldest first. Removes temp folders of killed writes. */
+export async function listCheckpoints(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  await Promise.all(
+    names.filter(isTempName).map((n) => rm(join(root, n), { recursive: true, force: true })),
+  );
+  return names.filter((n) => /^step-\d{6,}$/.test(n)).sort();
+}
+
+/** The folder `latest` points to, or undefined when there is no checkpoint. */
+export async function latestCheckpoint(root: string): Promise<string | undefined> {
+  try {
+    const name = (await readFile(join(root, "latest"), "utf8")).trim();
+    if (name && (await listCheckpoints(root)).includes(name)) return join(root, name);
+  } catch {
+    // fall through: no pointer
+  }
+  const all = await listCheckpoints(root);
+  return all.length ? join(root, all.at(-1)!) : undefined;
+}
+
+/** Loads a checkpoint folder (model always; optimizer and trainer state when present). */
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  let cfgJson: unknown;
+  try {
+    cfgJson = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
+  } catch (err) {
+    throw new UserError(
+      `${dir}: cannot read config.json (${(err as Error).message})`,
+      "is this a checkpoint folder?",
+    );
+  }
+  const modelConfig = parseHfConfig(cfgJson, join(dir, "config.json"));
+  const model = createModel(modelConfig);
+  const weights = await readSafetensors(join(dir, "model.safetensors"));
+  const f32 = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [k, t] of weights.tensors) f32.set(k, { shape: t.shape, data: toFloat32(t) });
+  loadHfTensors(modelConfig, model, f32, join(dir, "model.safetensors"));
+
+  let state: TrainerState;
+  try {
+    state = JSON.parse(await readFile(join(dir, "trainer.json"), "utf8")) as TrainerState;
+  } catch {
+    state = {
+      step: 0,
+      loader: { shard: 0, pos: 0, epoch: 0 },
+      tokensSeen: 0,
+      seconds: 0,
+      history: [],
+      val: [],
+      config: {},
+    };
+  }
+  let optimizer: Checkpoint["optimizer"] = null;
+  try {
+    const o = await readSafetensors(join(dir, "optimizer.safetensors"));
+    const m = new Map<string, Float32Array>();
+    const v = new Map<string, Float32Array>();
+    for (const [k, t] of o.tensors) {
+      if (k.endsWith(".exp_avg")) m.set(k.slice(0, -8), toFloat32(t));
+      else if (k.endsWith(".exp_avg_sq")) v.set(k.slice(0, -11), toFloat32(t));
+    }
+    optimizer = { t: Number(o.metadata.step ?? 0), m, v };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  return { dir, modelConfig, model, state, optimizer };
+}
+
+/** Restores AdamW moments saved by `saveCheckpoint`. */
+export function restoreOptimizer(
+  opt: AdamW,
+  model: LanguageModel,
+  saved: NonNullable<Checkpoint["optimizer"]>,
+  where: string,
+): void {
+  for (const p of model.params) {
+    const m = saved.m.get(p.name);
+    const v = saved.v.get(p.name);
+    if (!m || !v || m.length !== p.size || v.length !== p.size) {
+      throw new UserError(
+        `${where}: optimizer state for ${p.name} is missing or has the wrong size`,
+      );
+    }
+    opt.m.get(p)!.set(m);
+    opt.v.get(p)!.set(v);
+  }
+  opt.t = saved.t;
+}
