@@ -5,8 +5,11 @@ import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { type DataConfig, defaultDataConfig, SWITCHABLE } from "../data/config.js";
 import { runLocal, runPhase, submitSlurm } from "../data/executor.js";
+import type { DetectorName } from "../data/lang.js";
+import { evaluateLanguageId, formatLangEval } from "../data/langid-eval.js";
 import { formatFunnel, loadConfig, type Phase } from "../data/pipeline.js";
 import { isInputName } from "../data/warc.js";
+import { writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
 
@@ -256,5 +259,32 @@ export function registerData(program: Command): void {
       process.stdout.write(
         `${formatFunnel(funnel)}\n\nclean text, funnel.json and funnel.svg in ${outDir}\n`,
       );
+    });
+
+  data
+    .command("langid-eval")
+    .description(
+      "measure language-ID accuracy per language on held-out text from Debian packages " +
+        "(debian-reference-{en,de,fr,es,it,ja,zh-cn}, fortunes-{de,es,ru})",
+    )
+    .option(
+      "--detectors <names>",
+      "comma-separated detectors to compare (eld, eld-small, franc)",
+      "eld,eld-small,franc",
+    )
+    .option("--per-lang <n>", "samples per corpus and language", int("--per-lang"), 200)
+    .option("--json <file>", "also write the full result (with confusions) as JSON")
+    .action(async (o: { detectors: string; perLang: number; json?: string }) => {
+      const dets = o.detectors.split(",").map((s) => s.trim()) as DetectorName[];
+      for (const d of dets) {
+        if (!["eld", "eld-small", "franc"].includes(d))
+          throw new UserError(`unknown detector "${d}"`, "use eld, eld-small or franc");
+      }
+      const r = await evaluateLanguageId(dets, o.perLang);
+      if (r.rows.length === 0) {
+        throw new UserError("no evaluation text found", `apt-get install ${r.missing.join(" ")}`);
+      }
+      process.stdout.write(`${formatLangEval(r)}\n`);
+      if (o.json) await writeJsonAtomic(resolve(o.json), r);
     });
 }

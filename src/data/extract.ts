@@ -244,8 +244,10 @@ export function extractFast(html: string): string {
         continue;
       }
     }
-    if (name === "a") inLink = closing ? Math.max(0, inLink - 1) : inLink + 1;
-    else if (BLOCK.has(name)) {
+    if (name === "a") {
+      if (!closing && (r[3] ?? "").endsWith("/")) continue; // XHTML anchor `<a id="x"/>`: no text
+      inLink = closing ? Math.max(0, inLink - 1) : inLink + 1;
+    } else if (BLOCK.has(name)) {
       flush();
       if (name === "pre") pre = closing ? Math.max(0, pre - 1) : pre + 1;
     }

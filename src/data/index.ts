@@ -8,6 +8,7 @@ export * from "./funnel.js";
 export * from "./gopher-quality.js";
 export * from "./gopher-repetition.js";
 export * from "./lang.js";
+export * from "./langid-eval.js";
 export * from "./minhash.js";
 export * from "./pii.js";
 export * from "./pipeline.js";
