@@ -8,78 +8,13 @@
  * next shard, and after the last one back to the first (epoch + 1). The position is a plain
  * object saved in every checkpoint, so a resumed run reads exactly the batches it would have.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { readShard, readShardHeader } from "../data/shards.js";
 import { UserError } from "../util/errors.js";
-
-export const SHARD_HEADER_INTS = 256;
-export const MAGIC_U16 = 20240520;
-export const MAGIC_U32 = 20240801;
 
 export interface LoaderState {
   shard: number;
   pos: number;
   epoch: number;
-}
-
-/** Checks a shard's header against its file size and returns (token count, bytes per token). */
-function checkHeader(
-  path: string,
-  header: Int32Array,
-  fileBytes: number,
-): { count: number; width: 2 | 4 } {
-  const [magic, version, count] = [header[0]!, header[1]!, header[2]!];
-  const width =
-    magic === MAGIC_U16 && version === 1 ? 2 : magic === MAGIC_U32 && version === 7 ? 4 : 0;
-  if (!width)
-    throw new UserError(`${path}: not a token shard (magic ${magic}, version ${version})`);
-  const expected = SHARD_HEADER_INTS * 4 + count * width;
-  if (fileBytes !== expected) {
-    throw new UserError(
-      `${path}: header says ${count} tokens (${expected} bytes) but the file has ${fileBytes} bytes`,
-      "the shard is truncated or corrupt; re-run `chatforge data tokenize`",
-    );
-  }
-  return { count, width };
-}
-
-/** The number of tokens in a shard, reading only its header. */
-export function shardTokenCount(path: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    throw new UserError(`cannot read token shard ${path}`, "run `chatforge data tokenize` first");
-  }
-  try {
-    const header = new Int32Array(SHARD_HEADER_INTS);
-    const got = readSync(fd, header, 0, SHARD_HEADER_INTS * 4, 0);
-    if (got < SHARD_HEADER_INTS * 4)
-      throw new UserError(`${path}: shorter than the 1024-byte shard header`);
-    return checkHeader(path, header, statSync(path).size).count;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads a whole shard, checking its header against the file size. */
-export function readTokenShard(path: string): Uint16Array | Uint32Array {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch {
-    throw new UserError(`cannot read token shard ${path}`, "run `chatforge data tokenize` first");
-  }
-  if (buf.length < SHARD_HEADER_INTS * 4)
-    throw new UserError(`${path}: shorter than the 1024-byte shard header`);
-  const header = new Int32Array(
-    buf.buffer.slice(buf.byteOffset, buf.byteOffset + SHARD_HEADER_INTS * 4),
-  );
-  const { width } = checkHeader(path, header, buf.length);
-  // copy into an aligned array (the Buffer's offset may not be a multiple of the width)
-  const bytes = buf.subarray(SHARD_HEADER_INTS * 4);
-  return width === 2
-    ? new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
-    : new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
 export class ShardLoader {
@@ -100,14 +35,14 @@ export class ShardLoader {
     this.files = files;
     this.B = B;
     this.T = T;
-    this.counts = files.map(shardTokenCount);
+    this.counts = files.map((f) => readShardHeader(f).tokens);
     this.x = new Int32Array(B * T);
     this.y = new Int32Array(B * T);
   }
 
   #shard(i: number): Uint16Array | Uint32Array {
     if (this.#loaded !== i) {
-      this.#tokens = readTokenShard(this.files[i]!);
+      this.#tokens = readShard(this.files[i]!);
       this.#loaded = i;
     }
     return this.#tokens!;
