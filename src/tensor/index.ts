@@ -8,3 +8,4 @@ export * from "./ops.js";
 export * from "./optim.js";
 export * from "./rng.js";
 export * from "./tensor.js";
+export { initCompute } from "./wasm/backend.js";

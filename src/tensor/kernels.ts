@@ -12,6 +12,10 @@ import type { Data } from "./tensor.js";
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export interface Kernels {
+  /** y = a + b elementwise over n numbers (y may alias a or b). */
+  add(a: Data, b: Data, y: Data, n: number): void;
+  /** out[j] += Σ_r x[r, j] (bias gradients). */
+  colSumAdd(x: Data, out: Data, rows: number, C: number): void;
   layerNormFwd(
     x: Data,
     w: Data,
@@ -90,6 +94,15 @@ export interface Kernels {
 }
 
 export const jsKernels: Kernels = {
+  add(a, b, y, n) {
+    for (let i = 0; i < n; i++) y[i] = a[i]! + b[i]!;
+  },
+  colSumAdd(x, out, rows, C) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      for (let j = 0; j < C; j++) out[j]! += x[o + j]!;
+    }
+  },
   layerNormFwd(x, w, b, y, mean, rstd, rows, C, eps) {
     for (let r = 0; r < rows; r++) {
       const o = r * C;

@@ -24,6 +24,8 @@ export const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, sha
 let top = 1024; // bytes below are reserved for the worker control block (see wasm/pool.ts)
 const free = new Map<number, Float32Array[]>();
 let liveBytes = 0;
+/** Every SharedArrayBuffer object the memory has handed out (a new one after each grow). */
+const buffers = new Set<ArrayBufferLike>();
 let grows = 0;
 
 /** Bytes reserved at the start of memory for thread synchronisation. */
@@ -43,7 +45,9 @@ function carve(n: number): Float32Array {
     }
     grows++;
   }
-  const view = new Float32Array(memory.buffer, top, n);
+  const buf = memory.buffer as SharedArrayBuffer;
+  buffers.add(buf);
+  const view = new Float32Array(buf, top, n);
   top = end;
   return view;
 }
@@ -97,4 +101,16 @@ export function persistent<T>(fn: () => T): T {
 /** Memory statistics: bytes carved from the wasm memory, bytes in use, times it grew. */
 export function memoryStats(): { carvedBytes: number; liveBytes: number; grows: number } {
   return { carvedBytes: top, liveBytes, grows };
+}
+
+/** True if the view lies in the shared memory (so wasm kernels and workers can use it). */
+export function inMemory(a: ArrayBufferView): boolean {
+  return buffers.has(a.buffer);
+}
+
+/** A view of the current memory as Int32 (for control blocks and integer side inputs). */
+export function int32View(): Int32Array {
+  const b = memory.buffer as SharedArrayBuffer;
+  buffers.add(b);
+  return new Int32Array(b);
 }

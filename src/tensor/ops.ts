@@ -31,7 +31,7 @@ function sameDtype(op: string, ...ts: Tensor[]): void {
 }
 
 function addInto(dst: Data, src: Data): void {
-  for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!;
+  kernelsFor(dst).add(dst, src, dst, dst.length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,11 +151,7 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
       if (x.requiresGrad) gemm(false, false, rows, nIn, nOut, 1, dy, w.data, 1, x.ensureGrad());
       if (w.requiresGrad) gemm(true, false, nOut, nIn, rows, 1, dy, x.data, 1, w.ensureGrad());
       if (bias?.requiresGrad) {
-        const gb = bias.ensureGrad();
-        for (let r = 0; r < rows; r++) {
-          const o = r * nOut;
-          for (let j = 0; j < nOut; j++) gb[j]! += dy[o + j]!;
-        }
+        kernelsFor(dy).colSumAdd(dy, bias.ensureGrad(), rows, nOut);
       }
       checkedGrad(op, x.grad);
     });
@@ -327,7 +323,7 @@ function addSame(a: Tensor, b: Tensor): Tensor {
   const y = empty(n, a.dtype);
   const A = a.data;
   const B = b.data;
-  for (let i = 0; i < n; i++) y[i] = A[i]! + B[i]!;
+  kernelsFor(y).add(A, B, y, n);
   const res = out(op, y, a.shape, needsGrad(a, b));
   if (res.requiresGrad) {
     record(() => {

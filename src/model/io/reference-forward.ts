@@ -17,6 +17,7 @@
  *   RoPE as HF's rotate_half: dimension i of a head pairs with i + hd/2, angle pos·θ^(−2i/hd);
  *   grouped-query attention: query head h reads key/value head ⌊h / (nHead/nKvHead)⌋.
  */
+import { f16BitsToF32, f32ToF16Bits } from "./half.js";
 import type { Gpt2ModelConfig, LlamaModelConfig, ModelConfig } from "./hf-config.js";
 import type { F32Tensor } from "./safetensors.js";
 
@@ -81,6 +82,18 @@ function geluNew(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 }
 
+/**
+ * GELU as ggml's CPU backend computes it: the input rounded to f16, looked up in a table of
+ * f16-rounded gelu values (inputs ≤ −10 give 0, ≥ 10 give x). Used to tell GELU's table error
+ * apart from real mismatches when comparing with llama.cpp.
+ */
+function geluGgml(x: number): number {
+  if (x <= -10) return 0;
+  if (x >= 10) return x;
+  const xh = f16BitsToF32(f32ToF16Bits(x));
+  return f16BitsToF32(f32ToF16Bits(geluNew(xh)));
+}
+
 function silu(x: number): number {
   return x / (1 + Math.exp(-x));
 }
@@ -139,15 +152,23 @@ function rope(x: Vec, heads: number, hd: number, pos: number, theta: number): vo
   }
 }
 
+export interface ReferenceOptions {
+  /** Only the last position's logits (default: every position). */
+  lastOnly?: boolean;
+  /** GPT-2's GELU: "exact" (default, HF) or "ggml" (ggml's f16 table, see geluGgml). */
+  gelu?: "exact" | "ggml";
+}
+
 /** The logits at every position of `ids` (or only the last, with `lastOnly`). */
 export function referenceLogits(
   cfg: ModelConfig,
   weights: Weights,
   ids: readonly number[],
-  lastOnly = false,
+  opts: ReferenceOptions = {},
 ): Vec[] {
+  const lastOnly = opts.lastOnly ?? false;
   return cfg.family === "gpt2"
-    ? gpt2Forward(cfg, weights, ids, lastOnly)
+    ? gpt2Forward(cfg, weights, ids, lastOnly, opts.gelu === "ggml" ? geluGgml : geluNew)
     : llamaForward(cfg, weights, ids, lastOnly);
 }
 
@@ -156,6 +177,7 @@ function gpt2Forward(
   W: Weights,
   ids: readonly number[],
   lastOnly: boolean,
+  gelu: (x: number) => number,
 ): Vec[] {
   const d = cfg.nEmbd;
   const hd = d / cfg.nHead;
@@ -179,7 +201,7 @@ function gpt2Forward(
       const h2 = layerNorm(x, w(W, `${p}ln_2.weight`), w(W, `${p}ln_2.bias`), cfg.eps);
       const up = conv1d(h2, w(W, `${p}mlp.c_fc.weight`), w(W, `${p}mlp.c_fc.bias`), cfg.nInner);
       const down = conv1d(
-        up.map(geluNew),
+        up.map(gelu),
         w(W, `${p}mlp.c_proj.weight`),
         w(W, `${p}mlp.c_proj.bias`),
         d,
@@ -259,11 +281,12 @@ export function referenceGreedy(
   weights: Weights,
   ids: readonly number[],
   n: number,
+  opts: ReferenceOptions = {},
 ): number[] {
   const seq = [...ids];
   const out: number[] = [];
   for (let k = 0; k < n; k++) {
-    const next = argmax(referenceLogits(cfg, weights, seq, true)[0]!);
+    const next = argmax(referenceLogits(cfg, weights, seq, { ...opts, lastOnly: true })[0]!);
     out.push(next);
     seq.push(next);
   }

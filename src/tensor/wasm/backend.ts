@@ -1,0 +1,223 @@
+/**
+ * The WebAssembly side of the compute core:
+ * - `initCompute()` loads the SIMD kernels and the worker pool, then installs the fast
+ *   (SIMD, multi-threaded) versions of the row-wise kernels for float32 data — for every
+ *   backend, since they are what runs around the matmuls — and registers the `wasm` matmul
+ *   backend (our own packed sgemm, split over the threads by row strips).
+ * - Without `initCompute()` the core still works, with plain loops around the matmuls.
+ */
+import { type Backend, defaultThreads, getBackend, registerBackend } from "../backend.js";
+import type { SgemmFn } from "../blas.js";
+import { fastKernels, jsKernels } from "../kernels.js";
+import { alloc, inMemory, scope } from "../memory.js";
+import type { Data } from "../tensor.js";
+import { KernelPool } from "./pool.js";
+
+let pool: KernelPool | null = null;
+let initError = "";
+
+const f32 = (...xs: (Data | null)[]) =>
+  xs.every((x) => x === null || (x instanceof Float32Array && inMemory(x)));
+const p = (x: Data) => x.byteOffset;
+
+/**
+ * Loads the WebAssembly kernels and starts `threads - 1` workers (default: CHATFORGE_THREADS or
+ * the CPU count). Safe to call more than once. Returns a one-line description.
+ */
+export async function initCompute(threads = defaultThreads()): Promise<string> {
+  if (!pool) {
+    try {
+      pool = await KernelPool.create(threads);
+    } catch (e) {
+      initError = (e as Error).message;
+      return `wasm kernels unavailable (${initError}); plain loops`;
+    }
+    install(pool);
+  }
+  return `${getBackend().description}; kernels: wasm simd${pool.relaxed ? " (relaxed fma)" : ""}, ${pool.threads} threads`;
+}
+
+/** The kernel pool, if initCompute() succeeded. */
+export function kernelPool(): KernelPool | null {
+  return pool;
+}
+
+function install(k: KernelPool): void {
+  const js = jsKernels;
+  registerBackend("wasm", (threads) => ({
+    name: "wasm",
+    description: `wasm (simd${k.relaxed ? " + relaxed fma" : ""}, ${Math.min(threads, k.threads)} threads)`,
+    sgemm: makeSgemm(k),
+    threads: k.threads,
+  }));
+  const E = 4096; // elements per thread below which a job stays on one thread
+  fastKernels.add = (a, b, y, n) =>
+    f32(a, b, y) ? k.run("add", [p(a), p(b), p(y)], n, 16, E) : js.add(a, b, y, n);
+  fastKernels.colSumAdd = (x, out, rows, C) =>
+    f32(x, out) ? k.exports.colsum!(p(x), p(out), C, 0, rows) : js.colSumAdd(x, out, rows, C);
+  fastKernels.geluFwd = (x, y, n) =>
+    f32(x, y) ? k.run("gelu_fwd", [p(x), p(y)], n, 16, E) : js.geluFwd(x, y, n);
+  fastKernels.geluBwd = (x, dy, dx, n) =>
+    f32(x, dy, dx) ? k.run("gelu_bwd", [p(x), p(dy), p(dx)], n, 16, E) : js.geluBwd(x, dy, dx, n);
+  fastKernels.softmaxFwd = (x, y, rows, C, scale, T) =>
+    f32(x, y)
+      ? k.run("softmax_fwd", [p(x), p(y), C, scale, T], rows, 1, Math.ceil(E / C))
+      : js.softmaxFwd(x, y, rows, C, scale, T);
+  fastKernels.softmaxBwd = (y, dy, dx, rows, C, scale) =>
+    f32(y, dy, dx)
+      ? k.run("softmax_bwd", [p(y), p(dy), p(dx), C, scale], rows, 1, Math.ceil(E / C))
+      : js.softmaxBwd(y, dy, dx, rows, C, scale);
+  fastKernels.layerNormFwd = (x, w, b, y, mean, rstd, rows, C, eps) =>
+    b && C % 4 === 0 && f32(x, w, b, y, mean, rstd)
+      ? k.run("ln_fwd", [p(x), p(w), p(b), p(y), p(mean), p(rstd), C, eps], rows, 1, 16)
+      : js.layerNormFwd(x, w, b, y, mean, rstd, rows, C, eps);
+  fastKernels.layerNormBwd = (dy, x, w, mean, rstd, dx, dw, db, rows, C) => {
+    if (!(C % 4 === 0 && f32(dy, x, w, mean, rstd, dx, dw, db) && dw && db)) {
+      js.layerNormBwd(dy, x, w, mean, rstd, dx, dw, db, rows, C);
+      return;
+    }
+    if (dx) k.run("ln_bwd_dx", [p(dy), p(x), p(w), p(mean), p(rstd), p(dx), C], rows, 1, 16);
+    k.exports.ln_bwd_wb!(p(dy), p(x), p(mean), p(rstd), p(dw), p(db), C, 0, rows);
+  };
+  fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V) => {
+    if (!f32(logits, lse, weights instanceof Float32Array ? weights : null)) {
+      return js.crossEntropyFwd(logits, targets, weights, lse, rows, V);
+    }
+    return scope(() => {
+      const tg = keptTargets(targets, weights, rows);
+      const loss = alloc(rows);
+      k.run("ce_fwd", [p(logits), tg.byteOffset, p(lse), p(loss), V], rows, 1, 4);
+      let total = 0;
+      for (let r = 0; r < rows; r++)
+        if (tg[r]! >= 0) total += (weights ? weights[r]! : 1) * loss[r]!;
+      return total;
+    });
+  };
+  fastKernels.crossEntropyBwd = (logits, targets, weights, lse, dlogits, rows, V, factor) => {
+    if (!f32(logits, lse, dlogits, weights instanceof Float32Array ? weights : null)) {
+      js.crossEntropyBwd(logits, targets, weights, lse, dlogits, rows, V, factor);
+      return;
+    }
+    scope(() => {
+      const tg = keptTargets(targets, weights, rows);
+      const f = alloc(rows);
+      for (let r = 0; r < rows; r++) f[r] = factor * (weights ? weights[r]! : 1);
+      k.run("ce_bwd", [p(logits), tg.byteOffset, p(lse), p(f), p(dlogits), V], rows, 1, 4);
+    });
+  };
+  fastKernels.adamw = (pp, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2) =>
+    f32(pp, g, m, v)
+      ? k.run("adamw", [p(pp), p(g), p(m), p(v), lr, b1, b2, eps, wd, bc1, bc2], n, 16, E)
+      : js.adamw(pp, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2);
+}
+
+/** Targets copied into the shared memory, with rows of weight 0 marked ignored (-1). */
+function keptTargets(targets: Int32Array, weights: Data | null, rows: number): Int32Array {
+  const buf = alloc(rows);
+  const tg = new Int32Array(buf.buffer, buf.byteOffset, rows);
+  for (let r = 0; r < rows; r++) tg[r] = weights && weights[r] === 0 ? -1 : targets[r]!;
+  return tg;
+}
+
+const KC = 256; // depth of one packed block
+const NC = 2048; // columns of one packed B block (multiple of 8)
+
+/**
+ * Our sgemm: op(A) and op(B) are packed into 6-row strips and 8-column strips (in JS), the
+ * wasm micro-kernel computes 6×8 tiles into a padded scratch C, split over threads by strips,
+ * and the result is written out as C = alpha·Cp + beta·C.
+ */
+function makeSgemm(k: KernelPool): SgemmFn {
+  return (tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) => {
+    scope(() => {
+      if (!inMemory(A)) A = copyIn(A);
+      if (!inMemory(B)) B = copyIn(B);
+      const M6 = Math.ceil(M / 6);
+      const N8 = Math.ceil(N / 8);
+      const Np = N8 * 8;
+      const Cp = alloc(M6 * 6 * Np, K === 0);
+      const Ap = alloc(M6 * 6 * KC);
+      const Bp = alloc(KC * Math.min(NC, Np));
+      for (let k0 = 0; k0 < K; k0 += KC) {
+        const kc = Math.min(KC, K - k0);
+        packA(A, tA, lda, M, M6, k0, kc, Ap);
+        for (let n0 = 0; n0 < Np; n0 += NC) {
+          const nc = Math.min(NC, Np - n0);
+          packB(B, tB, ldb, N, k0, kc, n0, nc, Bp);
+          const args = [p(Ap), p(Bp), p(Cp) + n0 * 4, kc, nc / 8, Np, k0 === 0 ? 1 : 0];
+          k.run("gemm_block", args, M6, 1, Math.max(1, Math.ceil(16384 / (kc * nc))));
+        }
+      }
+      for (let i = 0; i < M; i++) {
+        const o = i * ldc;
+        const q = i * Np;
+        if (beta === 0) for (let j = 0; j < N; j++) C[o + j] = alpha * Cp[q + j]!;
+        else for (let j = 0; j < N; j++) C[o + j] = alpha * Cp[q + j]! + beta * C[o + j]!;
+      }
+    });
+  };
+}
+
+function copyIn(a: Float32Array): Float32Array {
+  const t = alloc(a.length);
+  t.set(a);
+  return t;
+}
+
+/** Ap[s][k][r] = op(A)[6s + r][k0 + k], zero beyond M. */
+function packA(
+  A: Float32Array,
+  tA: boolean,
+  lda: number,
+  M: number,
+  M6: number,
+  k0: number,
+  kc: number,
+  Ap: Float32Array,
+): void {
+  for (let s = 0; s < M6; s++) {
+    const base = s * kc * 6;
+    for (let r = 0; r < 6; r++) {
+      const i = s * 6 + r;
+      if (i >= M) {
+        for (let k = 0; k < kc; k++) Ap[base + k * 6 + r] = 0;
+      } else if (!tA) {
+        const o = i * lda + k0;
+        for (let k = 0; k < kc; k++) Ap[base + k * 6 + r] = A[o + k]!;
+      } else {
+        for (let k = 0; k < kc; k++) Ap[base + k * 6 + r] = A[(k0 + k) * lda + i]!;
+      }
+    }
+  }
+}
+
+/** Bp[j][k][c] = op(B)[k0 + k][n0 + 8j + c], zero beyond N. */
+function packB(
+  B: Float32Array,
+  tB: boolean,
+  ldb: number,
+  N: number,
+  k0: number,
+  kc: number,
+  n0: number,
+  nc: number,
+  Bp: Float32Array,
+): void {
+  const nb = nc / 8;
+  for (let j = 0; j < nb; j++) {
+    const base = j * kc * 8;
+    for (let c = 0; c < 8; c++) {
+      const col = n0 + j * 8 + c;
+      if (col >= N) {
+        for (let k = 0; k < kc; k++) Bp[base + k * 8 + c] = 0;
+      } else if (tB) {
+        const o = col * ldb + k0;
+        for (let k = 0; k < kc; k++) Bp[base + k * 8 + c] = B[o + k]!;
+      } else {
+        for (let k = 0; k < kc; k++) Bp[base + k * 8 + c] = B[(k0 + k) * ldb + col]!;
+      }
+    }
+  }
+}
+
+export type { Backend };

@@ -1,0 +1,110 @@
+/**
+ * Loads the WebAssembly SIMD kernels and runs them on a pool of threads that share the tensor
+ * memory: the main thread takes the first chunk of every job, `threads - 1` workers the others.
+ * Jobs are posted through the control block with Atomics (a few microseconds), not messages.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { Worker } from "node:worker_threads";
+import { memory } from "../memory.js";
+import { CTRL, runShare } from "./protocol.js";
+
+export type KernelFn = (...a: number[]) => void;
+
+export class KernelPool {
+  readonly threads: number;
+  readonly relaxed: boolean;
+  readonly exports: Record<string, KernelFn>;
+  private readonly names: string[];
+  private readonly ids = new Map<string, number>();
+  private readonly fns: KernelFn[];
+  private readonly workers: Worker[] = [];
+
+  private constructor(bytes: Uint8Array, relaxed: boolean, threads: number) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    this.exports = inst.exports as Record<string, KernelFn>;
+    this.names = Object.keys(this.exports);
+    this.names.forEach((n, i) => this.ids.set(n, i));
+    this.fns = this.names.map((n) => this.exports[n]!);
+    this.relaxed = relaxed;
+    this.threads = threads;
+  }
+
+  /** Compiles the kernels (relaxed SIMD if the engine accepts it) and starts the workers. */
+  static async create(threads: number): Promise<KernelPool> {
+    const dir = dirname(fileURLToPath(import.meta.url));
+    let relaxed = true;
+    let bytes: Uint8Array;
+    try {
+      setFlagsFromString("--experimental-wasm-relaxed-simd");
+      bytes = readFileSync(join(dir, "kernels-relaxed.wasm"));
+      new WebAssembly.Module(bytes);
+    } catch {
+      relaxed = false;
+      bytes = readFileSync(join(dir, "kernels-simd.wasm"));
+    }
+    const pool = new KernelPool(bytes, relaxed, threads);
+    const ctrl = pool.ctrl();
+    Atomics.store(ctrl, CTRL.ready, 0);
+    Atomics.store(ctrl, CTRL.quit, 0);
+    for (let i = 1; i < threads; i++) {
+      const w = new Worker(join(dir, "worker.js"), {
+        workerData: { bytes, memory, names: pool.names, index: i, relaxed },
+      });
+      w.unref();
+      pool.workers.push(w);
+    }
+    // wait until every worker has instantiated the module
+    const deadline = Date.now() + 30000;
+    while (Atomics.load(ctrl, CTRL.ready) < threads - 1) {
+      if (Date.now() > deadline) throw new Error("kernel workers did not start within 30 s");
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return pool;
+  }
+
+  private ctrl(): Int32Array {
+    return new Int32Array(memory.buffer as SharedArrayBuffer, 0, 64);
+  }
+
+  /**
+   * Runs kernel `name` over [0, n): each thread gets one chunk (a multiple of `align`) and is
+   * called as name(...args, start, end). Small jobs (n < minPerThread · 2) run on this thread.
+   */
+  run(name: string, args: number[], n: number, align = 1, minPerThread = 1): void {
+    const nt = Math.max(1, Math.min(this.threads, Math.floor(n / Math.max(1, minPerThread))));
+    if (nt === 1 || this.workers.length === 0) {
+      this.exports[name]!(...args, 0, n);
+      return;
+    }
+    const ctrl = this.ctrl();
+    const a = new Float64Array(memory.buffer as SharedArrayBuffer, CTRL.argsByte, CTRL.maxArgs);
+    a.set(args);
+    ctrl[CTRL.kernel] = this.ids.get(name)!;
+    ctrl[CTRL.nargs] = args.length;
+    ctrl[CTRL.n] = n;
+    ctrl[CTRL.nthreads] = nt;
+    ctrl[CTRL.align] = align;
+    Atomics.store(ctrl, CTRL.pending, this.workers.length);
+    Atomics.add(ctrl, CTRL.seq, 1);
+    Atomics.notify(ctrl, CTRL.seq);
+    runShare(this.fns, ctrl, a, 0);
+    for (let spin = 0; Atomics.load(ctrl, CTRL.pending) !== 0; spin++) {
+      if (spin > 2000) {
+        const p = Atomics.load(ctrl, CTRL.pending);
+        if (p !== 0) Atomics.wait(ctrl, CTRL.pending, p, 1);
+      }
+    }
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    const ctrl = this.ctrl();
+    Atomics.store(ctrl, CTRL.quit, 1);
+    Atomics.add(ctrl, CTRL.seq, 1);
+    Atomics.notify(ctrl, CTRL.seq);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
