@@ -31,7 +31,8 @@ export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
+  if (n >= 100 || Number.isInteger(n)) return String(Math.round(n));
+  return n.toPrecision(2);
 }
 
 export function formatBytes(n: number): string {
