@@ -95,6 +95,8 @@ export class BpeRanks {
   /** The id of each single byte (tiktoken files do not use the identity). */
   readonly byteToId: Int32Array;
   readonly pairs: PairTable;
+  /** Length in bytes of the longest token. */
+  readonly maxTokenLength: number;
   #byKey: Map<string, number> | undefined;
 
   /** `tokens[id]` = bytes of token `id` (undefined for a hole). Every byte must be a token. */
@@ -114,6 +116,9 @@ export class BpeRanks {
       }
     }
     this.offsets[this.size] = o;
+    let maxLen = 0;
+    for (const t of tokens) maxLen = Math.max(maxLen, t ? t.length : 0);
+    this.maxTokenLength = maxLen;
     this.byteToId = new Int32Array(256).fill(-1);
     const byKey = this.byKey();
     for (let b = 0; b < 256; b++) {
@@ -163,9 +168,10 @@ export class BpeRanks {
     return this.#byKey;
   }
 
-  /** Drops the byte-string index once construction no longer needs it (saves memory). */
-  dropIndex(): void {
-    this.#byKey = undefined;
+  /** The id of the token whose bytes are exactly `bytes[0..n)`, or -1. */
+  lookup(bytes: Uint8Array, n: number): number {
+    if (n > this.maxTokenLength) return -1;
+    return this.byKey().get(latin1(bytes, 0, n)) ?? -1;
   }
 }
 
@@ -183,20 +189,30 @@ let scratchRank = new Int32Array(256);
 const LONG = 128;
 
 /**
- * Appends the ids of `bytes[0..n)` (one chunk) to `out`, merging by lowest rank, leftmost first.
+ * Appends the ids of `bytes[0..n)` (one chunk) to `out`. As in tiktoken, a chunk that is itself a
+ * token becomes that token; otherwise merges are made by lowest rank, leftmost first.
  */
 export function mergeChunk(ranks: BpeRanks, bytes: Uint8Array, n: number, out: number[]): void {
-  const byteToId = ranks.byteToId;
-  if (n === 1) {
-    out.push(byteToId[bytes[0]!]!);
+  const whole = ranks.lookup(bytes, n);
+  if (whole >= 0) {
+    out.push(whole);
     return;
   }
   if (n > LONG) mergeLong(ranks, bytes, n, out);
   else mergeShort(ranks, bytes, n, out);
 }
 
-/** The simple O(n²) loop: scan all pairs for the lowest rank, merge, repeat (short chunks). */
-export function mergeShort(ranks: BpeRanks, bytes: Uint8Array, n: number, out: number[]): void {
+/**
+ * The simple O(n²) loop: scan all pairs for the lowest rank, merge, repeat (short chunks).
+ * Merges of rank `limit` or above are not made (used to find the two parts of a token).
+ */
+export function mergeShort(
+  ranks: BpeRanks,
+  bytes: Uint8Array,
+  n: number,
+  out: number[],
+  limit = NONE,
+): void {
   const byteToId = ranks.byteToId;
   if (scratchTok.length < n) {
     scratchTok = new Int32Array(n * 2);
@@ -208,7 +224,7 @@ export function mergeShort(ranks: BpeRanks, bytes: Uint8Array, n: number, out: n
   for (let i = 0; i < n; i++) tok[i] = byteToId[bytes[i]!]!;
   for (let i = 0; i < n - 1; i++) {
     const r = pairs.get(tok[i]!, tok[i + 1]!);
-    rank[i] = r < 0 ? NONE : r;
+    rank[i] = r < 0 || r >= limit ? NONE : r;
   }
   let len = n;
   while (len > 1) {
@@ -227,11 +243,11 @@ export function mergeShort(ranks: BpeRanks, bytes: Uint8Array, n: number, out: n
     len--;
     if (at > 0) {
       const r = pairs.get(tok[at - 1]!, best);
-      rank[at - 1] = r < 0 ? NONE : r;
+      rank[at - 1] = r < 0 || r >= limit ? NONE : r;
     }
     if (at < len - 1) {
       const r = pairs.get(best, tok[at + 1]!);
-      rank[at] = r < 0 ? NONE : r;
+      rank[at] = r < 0 || r >= limit ? NONE : r;
     }
   }
   for (let i = 0; i < len; i++) out.push(tok[i]!);

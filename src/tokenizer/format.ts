@@ -77,7 +77,6 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     );
   }
   const ranks = new BpeRanks(parseTiktokenRanks(text, ranksPath));
-  ranks.dropIndex();
   return new Tokenizer({
     name: config.name,
     pattern: config.pattern,

@@ -99,6 +99,5 @@ export function loadTiktokenRanks(name: TiktokenName): BpeRanks {
   }
   const path = tiktokenRankFile(name);
   const ranks = new BpeRanks(parseTiktokenRanks(readFileSync(path, "latin1"), path));
-  ranks.dropIndex();
   return ranks;
 }

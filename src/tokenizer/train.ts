@@ -329,7 +329,6 @@ export async function trainTokenizerWithStats(
     specialTokens[s] = tokens.length + i;
   });
   const ranks = new BpeRanks(tokens);
-  ranks.dropIndex();
   const tokenizer = new Tokenizer({
     name: opts.name ?? `bpe-${opts.vocabSize}`,
     pattern,
