@@ -6,3 +6,4 @@ export * from "./util/run-dir.js";
 export * from "./util/run-log.js";
 export * from "./data/index.js";
 export * from "./tensor/index.js";
+export * from "./model/io/index.js";

@@ -8,7 +8,9 @@ import { packageVersion } from "../util/versions.js";
 import { registerCorpus } from "./corpus.js";
 import { registerData } from "./data.js";
 import { registerSample } from "./sample.js";
+import { registerTokenizer } from "./tokenizer.js";
 import { registerTrain } from "./train.js";
+import { registerExport } from "./export.js";
 
 export function buildProgram(): Command {
   const program = new Command("chatforge")
@@ -21,8 +23,10 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
   registerCorpus(program);
   registerData(program);
+  registerTokenizer(program);
   registerTrain(program);
   registerSample(program);
+  registerExport(program);
   return program;
 }
 
