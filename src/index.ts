@@ -7,3 +7,4 @@ export * from "./util/run-log.js";
 export * from "./data/index.js";
 export * from "./tensor/index.js";
 export * from "./model/io/index.js";
+export * from "./tokenizer/index.js";

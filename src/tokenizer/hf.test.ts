@@ -27,7 +27,7 @@ function hfIds(hf: HfTokenizer, text: string): number[] {
 }
 
 function check(ours: Tokenizer, texts: string[]): void {
-  const hf = new HfTokenizer(toHuggingFaceJson(ours), {});
+  const hf = new HfTokenizer(toHuggingFaceJson(ours), { clean_up_tokenization_spaces: false });
   for (const t of texts) {
     const a = ours.encode(t, { allowedSpecial: "all" });
     const b = hfIds(hf, t);

@@ -1,6 +1,7 @@
 /** The tokenizer: byte-level BPE with regex pre-tokenization (see each file's header). */
 export { BpeRanks, PairTable } from "./bpe.js";
 export { CONFIG_FILE, loadTokenizer, RANKS_FILE, saveTokenizer } from "./format.js";
+export { bytesToUnicode, exportHuggingFace, toHuggingFaceJson } from "./hf.js";
 export { listInputFiles, readDocuments } from "./inputs.js";
 export {
   BUILTIN_PATTERNS,
@@ -13,6 +14,16 @@ export {
   splitText,
 } from "./patterns.js";
 export { translatePattern } from "./regex.js";
+export {
+  type CompressionRow,
+  compressionReport,
+  formatCompressionReport,
+  NAMED_TOKENIZERS,
+  openTokenizer,
+  type RenderOptions,
+  renderTokens,
+  tokenStats,
+} from "./report.js";
 export type { ChunkSink, Scanner } from "./scanners.js";
 export {
   loadTiktokenRanks,

@@ -136,8 +136,8 @@ export class Tokenizer {
       if (at >= 0) {
         throw new UserError(
           `the text contains the special token ${JSON.stringify(s)} (at offset ${at}), which is disallowed`,
-          "to encode it as a special token pass allowedSpecial; to encode it as plain text pass " +
-            "disallowedSpecial: [] (or use encodeOrdinary)",
+          "to encode it as the special token, allow it (allowedSpecial, CLI --allowed-special); " +
+            "to encode it as plain text, use disallowedSpecial: [] or encodeOrdinary (CLI --ordinary)",
         );
       }
     }
