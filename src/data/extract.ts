@@ -187,6 +187,9 @@ interface Block {
   linkChars: number;
 }
 
+/** Tables with no cell at least this long are dropped. */
+const MIN_TABLE_CELL = 80;
+
 const TAG_RE =
   /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<![^>]*>|<\?[^>]*>/g;
 
@@ -207,6 +210,8 @@ export function extractFast(html: string): string {
   // skip state: the tag that opened the skipped region and its nesting depth
   let skipTag = "";
   let skipDepth = 0;
+  let tableDepth = 0;
+  let tableStart = 0;
   const flush = () => {
     const t = pre > 0 ? cur.replace(/[ \t]+$/gm, "") : cur.replace(/\s+/g, " ").trim();
     if (t) blocks.push({ text: t, linkChars: curLink });
@@ -243,6 +248,23 @@ export function extractFast(html: string): string {
         }
         continue;
       }
+    }
+    if (name === "table") {
+      // a table whose cells are all short is data or layout chrome (key/value headers,
+      // link grids), not prose: drop it as a whole when the outermost table closes
+      if (!closing) {
+        if (tableDepth++ === 0) {
+          flush();
+          tableStart = blocks.length;
+        }
+      } else if (tableDepth > 0 && --tableDepth === 0) {
+        flush();
+        let longest = 0;
+        for (let i = tableStart; i < blocks.length; i++)
+          longest = Math.max(longest, (blocks[i] as Block).text.length);
+        if (longest < MIN_TABLE_CELL) blocks.length = tableStart;
+      }
+      continue;
     }
     if (name === "a") {
       if (!closing && (r[3] ?? "").endsWith("/")) continue; // XHTML anchor `<a id="x"/>`: no text

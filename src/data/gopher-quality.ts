@@ -3,7 +3,7 @@
  * mean word length, symbol-to-word ratio, bullet and ellipsis lines, words with letters,
  * and a minimum of English stop words (which also catches word salad).
  */
-import { hasLetter, PUNCT_RE, splitWords } from "./text-stats.js";
+import { classifyWord, HAS_LETTER, NOT_SYMBOL, splitWords } from "./text-stats.js";
 
 export interface GopherQualityConfig {
   enabled: boolean;
@@ -42,8 +42,11 @@ function count(text: string, sub: string): number {
 }
 
 /** The reason to drop `text`, or null. */
-export function gopherQuality(text: string, cfg: GopherQualityConfig): string | null {
-  const words = splitWords(text);
+export function gopherQuality(
+  text: string,
+  cfg: GopherQualityConfig,
+  words = splitWords(text),
+): string | null {
   const nWords = words.length;
   let nonSymbol = 0;
   let nonSymbolChars = 0;
@@ -51,11 +54,12 @@ export function gopherQuality(text: string, cfg: GopherQualityConfig): string | 
   let stop = 0;
   const stopSet = new Set(cfg.stopWords);
   for (const w of words) {
-    if (!PUNCT_RE.test(w)) {
+    const k = classifyWord(w);
+    if (k & NOT_SYMBOL) {
       nonSymbol++;
       nonSymbolChars += w.length;
     }
-    if (hasLetter(w)) alpha++;
+    if (k & HAS_LETTER) alpha++;
     if (stopSet.has(w.toLowerCase())) stop++;
   }
   if (nonSymbol < cfg.minWords) return "too-few-words";

@@ -44,7 +44,7 @@ export const DEFAULT_LANG: LangConfig = {
   detector: "eld",
   keep: ["en"],
   minScore: 0.5,
-  sampleChars: 4000,
+  sampleChars: 1000,
 };
 
 export interface LangResult {
@@ -82,7 +82,7 @@ const ISO3_TO_1: Record<string, string> = {
 export function detectLanguage(
   text: string,
   detector: DetectorName = "eld",
-  sampleChars = 4000,
+  sampleChars = 1000,
 ): LangResult {
   const sample = text.length > sampleChars ? text.slice(0, sampleChars) : text;
   if (detector === "franc") {

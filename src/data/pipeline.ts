@@ -3,7 +3,7 @@
  *
  *   filter   (task i of N)  read input files i, i+N, … → URL filter → extract → language →
  *                           Gopher repetition → Gopher quality → C4 → FineWeb → MinHash
- *                           signature; writes work/filtered/task-i.jsonl.gz + work/sigs/task-i.json
+ *                           signature; writes work/filtered/task-i.jsonl + work/sigs/task-i.json
  *   dedup    (one, global)  clusters all signatures; writes work/dedup.json (who duplicates whom)
  *   finalize (task i of N)  drops duplicates, scrubs PII, writes clean-i.jsonl.gz
  *   report   (one)          merges stats into funnel.json / funnel.svg, and removed/<stage>.jsonl.gz
@@ -27,6 +27,7 @@ import { gopherRepetition } from "./gopher-repetition.js";
 import { detectLanguage, languageVerdict, loadDetector } from "./lang.js";
 import { bandKeys, clusterByBands, minhashSignature } from "./minhash.js";
 import { scrubPii } from "./pii.js";
+import { splitWords } from "./text-stats.js";
 import { UrlFilter } from "./url-filter.js";
 import { readInput } from "./warc.js";
 
@@ -59,7 +60,7 @@ const pad = (i: number) => String(i).padStart(5, "0");
 export function layout(outDir: string) {
   return {
     config: join(outDir, "work", "config.json"),
-    filtered: (t: number) => join(outDir, "work", "filtered", `task-${pad(t)}.jsonl.gz`),
+    filtered: (t: number) => join(outDir, "work", "filtered", `task-${pad(t)}.jsonl`),
     sigs: (t: number) => join(outDir, "work", "sigs", `task-${pad(t)}.json`),
     stats: (phase: string, t: number) => join(outDir, "work", "stats", `${phase}-${pad(t)}.json`),
     removedPart: (stage: string, phase: string, t: number) =>
@@ -98,13 +99,19 @@ export function loadConfig(outDir: string): DataConfig {
   return JSON.parse(readFileSync(layout(outDir).config, "utf8")) as DataConfig;
 }
 
-function gzJsonl(rows: unknown[]): Buffer {
-  return gzipSync(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+function jsonl(rows: unknown[]): string {
+  return rows.map((r) => `${JSON.stringify(r)}\n`).join("");
+}
+
+/** Gzipped JSONL; `level` 1 for side outputs (fast), zlib's default 6 for the clean text. */
+function gzJsonl(rows: unknown[], level = 6): Buffer {
+  return gzipSync(jsonl(rows), { level });
 }
 
 /** Reads a JSONL.gz file into objects. */
 export function readJsonlGz<T>(path: string): T[] {
-  const text = gunzipSync(readFileSync(path)).toString("utf8");
+  const buf = readFileSync(path);
+  const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString("utf8");
   const out: T[] = [];
   for (const line of text.split("\n")) if (line) out.push(JSON.parse(line) as T);
   return out;
@@ -144,7 +151,7 @@ class TaskLog {
     const stages = [...this.stats.values()];
     await writeJsonAtomic(L.stats(phase, task), stages);
     for (const [stage, rows] of this.removed)
-      await writeFileAtomic(L.removedPart(stage, phase, task), gzJsonl(rows));
+      await writeFileAtomic(L.removedPart(stage, phase, task), gzJsonl(rows, 1));
   }
 }
 
@@ -301,7 +308,7 @@ export async function runFilterTask(cfg: DataConfig, task: number): Promise<void
     }
   }
   const L = layout(cfg.outDir);
-  await writeFileAtomic(L.filtered(task), gzJsonl(kept));
+  await writeFileAtomic(L.filtered(task), jsonl(kept));
   if (cfg.minhash.enabled) {
     const flat = new Uint32Array(keys.length * cfg.minhash.bands * 2);
     keys.forEach((k, i) => {

@@ -14,6 +14,37 @@ export function splitWords(text: string): string[] {
 /** Characters that count as punctuation/symbols (ASCII punctuation plus common Unicode). */
 export const PUNCT_RE = /^[\p{P}\p{S}]+$/u;
 
+export const HAS_LETTER = 1;
+export const NOT_SYMBOL = 2;
+const LETTER_RE = /\p{L}/u;
+const SYMBOL_RE = /[\p{P}\p{S}]/u;
+
+/**
+ * Flags of a word: HAS_LETTER if any character is a letter, NOT_SYMBOL if any character is
+ * not punctuation or a symbol. ASCII is classified by code; other characters by Unicode class.
+ */
+export function classifyWord(w: string): number {
+  let flags = 0;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c < 128) {
+      if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) flags |= HAS_LETTER | NOT_SYMBOL;
+      else if (c >= 48 && c <= 57) flags |= NOT_SYMBOL;
+      else if (c > 32) {
+        // ASCII punctuation and symbols: no flag
+      } else flags |= NOT_SYMBOL;
+    } else {
+      const cp = w.codePointAt(i) as number;
+      const ch = String.fromCodePoint(cp);
+      if (cp > 0xffff) i++; // the second half of a surrogate pair
+      if (LETTER_RE.test(ch)) flags |= HAS_LETTER | NOT_SYMBOL;
+      else if (!SYMBOL_RE.test(ch)) flags |= NOT_SYMBOL;
+    }
+    if (flags === (HAS_LETTER | NOT_SYMBOL)) return flags;
+  }
+  return flags;
+}
+
 /** True if the word has at least one letter. */
 export function hasLetter(w: string): boolean {
   return /\p{L}/u.test(w);
