@@ -113,7 +113,7 @@ async function main() {
   process.stdout.write(
     `chatforge: ${(o.params / 1e6).toFixed(2)}M params, ${o.stepMs.toFixed(0)} ms/step, ${o.tokensPerS.toFixed(0)} tokens/s, MFU ${(100 * o.mfu).toFixed(1)}% (of measured sgemm peak)\n`,
   );
-  const t = torchPeer();
+  const t = process.env.BENCH_PEER === "0" ? "PyTorch run skipped (BENCH_PEER=0)" : torchPeer();
   if (typeof t === "string") {
     process.stdout.write(`${t}\n`);
     return;

@@ -68,13 +68,9 @@ export class Tensor {
     const s = resolveShape(shape, this.size, "reshape", this.shape);
     const out = new Tensor(this.data, s, false, "reshape");
     if (needsGrad(this)) {
+      // the view shares the gradient buffer too: whatever flows into out.grad is this.grad
       out.requiresGrad = true;
-      record(() => {
-        if (!out.grad) return;
-        const g = this.ensureGrad();
-        const og = out.grad;
-        for (let i = 0; i < g.length; i++) g[i]! += og[i]!;
-      });
+      out.grad = this.ensureGrad();
     }
     return out;
   }
@@ -162,7 +158,12 @@ export function parameter(shape: readonly number[], name: string, dtype: DType =
 
 let gradEnabled = true;
 let tape: (() => void)[] = [];
+/** The op name of each tape entry (filled by `checked`), for the profiler. */
+let tapeOps: string[] = [];
 let checkFinite = false;
+let profiling = false;
+let lastMark = 0;
+const profile = new Map<string, { fwd: number; bwd: number; calls: number }>();
 
 /** True if an op on these inputs must record a backward closure. */
 export function needsGrad(...ts: (Tensor | null | undefined)[]): boolean {
@@ -174,6 +175,33 @@ export function needsGrad(...ts: (Tensor | null | undefined)[]): boolean {
 /** Pushes a backward closure on the tape. */
 export function record(backward: () => void): void {
   tape.push(backward);
+}
+
+/**
+ * Profiling: when on, every op's forward time (from the previous op's end to its own) and
+ * backward time is accumulated by op name; `profileReport()` returns the table.
+ */
+export function setProfiling(on: boolean): void {
+  profiling = on;
+  profile.clear();
+  lastMark = performance.now();
+}
+
+export function profileReport(): { op: string; fwdMs: number; bwdMs: number; calls: number }[] {
+  return [...profile]
+    .map(([op, p]) => ({ op, fwdMs: p.fwd, bwdMs: p.bwd, calls: p.calls }))
+    .sort((a, b) => b.fwdMs + b.bwdMs - (a.fwdMs + a.bwdMs));
+}
+
+function prof(op: string) {
+  let p = profile.get(op);
+  if (!p) profile.set(op, (p = { fwd: 0, bwd: 0, calls: 0 }));
+  return p;
+}
+
+/** Marks the end of non-op work (so it is not charged to the next op). */
+export function profileMark(): void {
+  lastMark = performance.now();
 }
 
 /** Runs fn without recording anything (inference, evaluation, optimizer updates). */
@@ -205,13 +233,25 @@ export function backward(loss: Tensor, seed?: Data): void {
   else if (loss.size === 1) g[0] = 1;
   else throw new Error(`backward: loss has shape [${loss.shape}]; pass a seed gradient`);
   const t = tape;
+  const ops = tapeOps;
   tape = [];
-  for (let i = t.length - 1; i >= 0; i--) t[i]!();
+  tapeOps = [];
+  if (!profiling) {
+    for (let i = t.length - 1; i >= 0; i--) t[i]!();
+    return;
+  }
+  for (let i = t.length - 1; i >= 0; i--) {
+    const t0 = performance.now();
+    t[i]!();
+    prof(ops[i] ?? "?").bwd += performance.now() - t0;
+  }
+  lastMark = performance.now();
 }
 
 /** Drops the tape without running it (e.g. after an evaluation forward with grad on). */
 export function clearTape(): void {
   tape = [];
+  tapeOps = [];
 }
 
 /** Number of closures currently on the tape. */
@@ -226,6 +266,14 @@ export function setCheckFinite(on: boolean): void {
 
 /** Called by ops on each output; throws if check mode is on and the data has a NaN/Inf. */
 export function checked(op: string, t: Tensor): Tensor {
+  if (profiling) {
+    const now = performance.now();
+    const p = prof(op);
+    p.fwd += now - lastMark;
+    p.calls++;
+    lastMark = now;
+    for (let i = tapeOps.length; i < tape.length; i++) tapeOps[i] = op;
+  }
   if (checkFinite) {
     const d = t.data;
     for (let i = 0; i < d.length; i++) {

@@ -26,7 +26,7 @@ export class KernelPool {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     this.exports = inst.exports as Record<string, KernelFn>;
     this.names = Object.keys(this.exports);
-    this.names.forEach((n, i) => this.ids.set(n, i));
+    for (const [i, n] of this.names.entries()) this.ids.set(n, i);
     this.fns = this.names.map((n) => this.exports[n]!);
     this.relaxed = relaxed;
     this.threads = threads;

@@ -38,22 +38,30 @@ export function runShare(
   const na = ctrl[CTRL.nargs]!;
   switch (na) {
     case 1:
-      return f(args[0]!, s, e);
+      f(args[0]!, s, e);
+      return;
     case 2:
-      return f(args[0]!, args[1]!, s, e);
+      f(args[0]!, args[1]!, s, e);
+      return;
     case 3:
-      return f(args[0]!, args[1]!, args[2]!, s, e);
+      f(args[0]!, args[1]!, args[2]!, s, e);
+      return;
     case 4:
-      return f(args[0]!, args[1]!, args[2]!, args[3]!, s, e);
+      f(args[0]!, args[1]!, args[2]!, args[3]!, s, e);
+      return;
     case 5:
-      return f(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, s, e);
+      f(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, s, e);
+      return;
     case 6:
-      return f(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, s, e);
+      f(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, s, e);
+      return;
     case 7:
-      return f(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, s, e);
+      f(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, s, e);
+      return;
     default: {
       const a = Array.from(args.subarray(0, na));
-      return f(...a, s, e);
+      f(...a, s, e);
+      return;
     }
   }
 }

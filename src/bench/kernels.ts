@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:kernels`: sgemm GFLOP/s of each matmul backend side by side with numpy (when
+ * python3 with numpy is present), at square sizes 256–2048 and at the transformer shapes
+ * M×K×N = 4096×256×1024, 4096×1024×256, 4096×256×8192; then the milliseconds of one GPT-2
+ * transformer block's forward+backward (d 256, 8 heads, T 256, batch 16) on each backend, with
+ * the share of the time spent outside sgemm.
+ */
+import { spawnSync } from "node:child_process";
+import { GPT2 } from "../model/gpt2.js";
+import { type Backend, type BackendName, setBackend } from "../tensor/backend.js";
+import { alloc, scope } from "../tensor/memory.js";
+import { Rng } from "../tensor/rng.js";
+import { backward, Tensor } from "../tensor/tensor.js";
+import { initCompute } from "../tensor/wasm/backend.js";
+
+const SHAPES: [number, number, number][] = [
+  [256, 256, 256],
+  [512, 512, 512],
+  [1024, 1024, 1024],
+  [2048, 2048, 2048],
+  [4096, 256, 1024],
+  [4096, 1024, 256],
+  [4096, 256, 8192],
+];
+const label = ([m, k, n]: [number, number, number]) => `${m}x${k}x${n}`;
+
+/** Best-of GFLOP/s for C[M,N] = A[M,K] B[K,N] on a backend. */
+function sgemmGflops(be: Backend, [M, K, N]: [number, number, number]): number {
+  return scope(() => {
+    const rng = new Rng(1);
+    const A = alloc(M * K);
+    const B = alloc(K * N);
+    const C = alloc(M * N);
+    rng.fillUniform(A, -1, 1);
+    rng.fillUniform(B, -1, 1);
+    const flops = 2 * M * N * K;
+    const reps = Math.max(2, Math.min(20, Math.round(3e10 / flops)));
+    be.sgemm(false, false, M, N, K, 1, A, K, B, N, 0, C, N);
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      be.sgemm(false, false, M, N, K, 1, A, K, B, N, 0, C, N);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return flops / (best / 1000) / 1e9;
+  });
+}
+
+const NUMPY = `
+import json, sys, time
+import numpy as np
+out = {}
+for s in sys.argv[1:]:
+    m, k, n = map(int, s.split("x"))
+    a = np.random.rand(m, k).astype(np.float32)
+    b = np.random.rand(k, n).astype(np.float32)
+    a @ b
+    reps = max(2, min(20, round(3e10 / (2 * m * n * k))))
+    best = 1e9
+    for _ in range(reps):
+        t = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t)
+    out[s] = 2 * m * n * k / best / 1e9
+print(json.dumps(out))
+`;
+
+function numpyGflops(threads: number): Record<string, number> | string {
+  const env = {
+    ...process.env,
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_NUM_THREADS: String(threads),
+  };
+  const r = spawnSync("python3", ["-c", NUMPY, ...SHAPES.map(label)], { encoding: "utf8", env });
+  if (r.error || r.status !== 0) return "numpy not available";
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop()!);
+  } catch {
+    return "numpy not available";
+  }
+}
+
+/** ms of one GPT-2 block forward+backward and the ms spent inside sgemm. */
+function blockTime(be: Backend): { ms: number; sgemmMs: number } {
+  const cfg = { vocabSize: 16, nCtx: 256, nEmbd: 256, nLayer: 1, nHead: 8 };
+  const model = new GPT2(cfg, 0);
+  const blk = model.blocks[0]!;
+  const B = 16;
+  const T = 256;
+  const d = 256;
+  const orig = be.sgemm;
+  let inside = 0;
+  be.sgemm = (...a) => {
+    const t0 = performance.now();
+    orig(...a);
+    inside += performance.now() - t0;
+  };
+  const rng = new Rng(2);
+  let best = { ms: Number.POSITIVE_INFINITY, sgemmMs: 0 };
+  for (let r = 0; r < 4; r++) {
+    inside = 0;
+    const t0 = performance.now();
+    scope(() => {
+      const xd = alloc(B * T * d);
+      rng.fillNormal(xd);
+      const x = new Tensor(xd, [B, T, d], true);
+      const y = model.block(blk, x, true);
+      const seed = alloc(y.size);
+      seed.fill(1e-3);
+      backward(y, seed);
+    });
+    const ms = performance.now() - t0;
+    if (r > 0 && ms < best.ms) best = { ms, sgemmMs: inside };
+  }
+  be.sgemm = orig;
+  return best;
+}
+
+async function main() {
+  const banner = await initCompute();
+  process.stdout.write(`kernels bench; ${banner}\n`);
+  const backends: Backend[] = [];
+  for (const name of ["blas", "wasm"] as BackendName[]) {
+    try {
+      backends.push(setBackend(name));
+    } catch (e) {
+      process.stdout.write(`${name}: not available (${(e as Error).message})\n`);
+    }
+  }
+  const threads = backends[0]?.threads ?? 2;
+  const np = numpyGflops(threads);
+  process.stdout.write(`\nsgemm GFLOP/s (M×K×N, best of several runs, ${threads} threads)\n`);
+  const head = ["shape".padEnd(16), ...backends.map((b) => b.name.padStart(8))];
+  if (typeof np !== "string")
+    head.push("numpy".padStart(8), ...backends.map((b) => `${b.name}/np`.padStart(9)));
+  process.stdout.write(`${head.join(" ")}\n`);
+  for (const s of SHAPES) {
+    const g = backends.map((b) => sgemmGflops(b, s));
+    const row = [label(s).padEnd(16), ...g.map((x) => x.toFixed(1).padStart(8))];
+    if (typeof np !== "string") {
+      const n = np[label(s)]!;
+      row.push(n.toFixed(1).padStart(8), ...g.map((x) => `${(x / n).toFixed(2)}x`.padStart(9)));
+    }
+    process.stdout.write(`${row.join(" ")}\n`);
+  }
+  if (typeof np === "string") process.stdout.write(`(${np})\n`);
+  process.stdout.write("\nGPT-2 block forward+backward (d 256, 8 heads, T 256, batch 16)\n");
+  for (const b of backends) {
+    const r = blockTime(setBackend(b.name));
+    process.stdout.write(
+      `${b.name.padEnd(6)} ${r.ms.toFixed(1)} ms, sgemm ${r.sgemmMs.toFixed(1)} ms, outside sgemm ${(100 * (1 - r.sgemmMs / r.ms)).toFixed(0)}%\n`,
+    );
+  }
+}
+
+await main();
