@@ -1,13 +1,14 @@
 /** `chatforge data …`: the FineWeb-style data pipeline (argument parsing only). */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { type DataConfig, defaultDataConfig, SWITCHABLE } from "../data/config.js";
 import { runLocal, runPhase, submitSlurm } from "../data/executor.js";
 import type { DetectorName } from "../data/lang.js";
 import { evaluateLanguageId, formatLangEval } from "../data/langid-eval.js";
 import { formatFunnel, loadConfig, type Phase } from "../data/pipeline.js";
+import { tokenizeData } from "../data/tokenize.js";
 import { isInputName } from "../data/warc.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
@@ -287,4 +288,76 @@ export function registerData(program: Command): void {
       process.stdout.write(`${formatLangEval(r)}\n`);
       if (o.json) await writeJsonAtomic(resolve(o.json), r);
     });
+
+  data
+    .command("tokenize")
+    .description(
+      "encode clean text into llm.c-format token shards (runs/<name>/shards/{train,val}_NNNNNN.bin), " +
+        "<|endoftext|> before each document",
+    )
+    .option("--run <name>", "run name", "default")
+    .option("--data <dir>", "folder with clean-*.jsonl.gz (default: runs/<name>/data/)")
+    .option("--out <dir>", "output folder (default: runs/<name>/shards/)")
+    .option(
+      "--tokenizer <dir>",
+      "tokenizer folder from `chatforge tokenizer train` (default: runs/<name>/tokenizer/)",
+    )
+    .option(
+      "--encoding <name>",
+      "use a packaged tokenizer instead: gpt2, cl100k_base, o200k_base (also gpt4, gpt4o)",
+    )
+    .option(
+      "--val-fraction <x>",
+      "fraction of documents in the validation split (every k-th document)",
+      num("--val-fraction"),
+      0.01,
+    )
+    .option("--shard-tokens <n>", "tokens per shard", int("--shard-tokens"), 10_000_000)
+    .option(
+      "--workers <n>",
+      "worker threads encoding files in parallel",
+      int("--workers"),
+      availableParallelism(),
+    )
+    .option("--quiet", "no progress output", false)
+    .action(
+      async (o: {
+        run: string;
+        data?: string;
+        out?: string;
+        tokenizer?: string;
+        encoding?: string;
+        valFraction: number;
+        shardTokens: number;
+        workers: number;
+        quiet: boolean;
+      }) => {
+        const rd = new RunDir(o.run);
+        const tokenizer = o.encoding ?? resolve(o.tokenizer ?? rd.path("tokenizer"));
+        if (!o.encoding && !existsSync(tokenizer)) {
+          throw new UserError(
+            `no tokenizer at ${tokenizer}`,
+            "train one with `chatforge tokenizer train`, or pass --encoding gpt2 (or cl100k_base, o200k_base)",
+          );
+        }
+        const log = rd.log("data-tokenize");
+        log.start({ ...o, tokenizer });
+        const s = await tokenizeData({
+          dataDir: resolve(o.data ?? rd.path("data")),
+          outDir: resolve(o.out ?? rd.path("shards")),
+          tokenizer,
+          valFraction: o.valFraction,
+          shardTokens: o.shardTokens,
+          workers: o.workers,
+          quiet: o.quiet,
+        });
+        log.end({ ...s });
+        process.stdout.write(
+          `tokenizer ${s.tokenizer} (vocab ${s.vocabSize}, ${s.tokenBytes}-byte tokens, <|endoftext|> = ${s.eot})\n` +
+            `train: ${s.train.docs} docs, ${s.train.tokens} tokens, ${s.train.shards.length} shards\n` +
+            `val:   ${s.val.docs} docs, ${s.val.tokens} tokens, ${s.val.shards.length} shards\n` +
+            `in ${s.seconds.toFixed(1)} s → ${dirname(s.train.shards[0] ?? s.val.shards[0] ?? "")}\n`,
+        );
+      },
+    );
 }

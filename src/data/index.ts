@@ -12,5 +12,7 @@ export * from "./langid-eval.js";
 export * from "./minhash.js";
 export * from "./pii.js";
 export * from "./pipeline.js";
+export * from "./shards.js";
+export * from "./tokenize.js";
 export * from "./url-filter.js";
 export * from "./warc.js";
