@@ -14,6 +14,10 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 export interface Kernels {
   /** y = a + b elementwise over n numbers (y may alias a or b). */
   add(a: Data, b: Data, y: Data, n: number): void;
+  /** Σ x[i]² over n numbers (accumulated in float64). */
+  sumSquares(x: Data, n: number): number;
+  /** x[i] *= s over n numbers, in place. */
+  scaleInPlace(x: Data, s: number, n: number): void;
   /** out[j] += Σ_r x[r, j] (bias gradients). */
   colSumAdd(x: Data, out: Data, rows: number, C: number): void;
   layerNormFwd(
@@ -96,6 +100,14 @@ export interface Kernels {
 export const jsKernels: Kernels = {
   add(a, b, y, n) {
     for (let i = 0; i < n; i++) y[i] = a[i]! + b[i]!;
+  },
+  sumSquares(x, n) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i]! * x[i]!;
+    return s;
+  },
+  scaleInPlace(x, s, n) {
+    for (let i = 0; i < n; i++) x[i]! *= s;
   },
   colSumAdd(x, out, rows, C) {
     for (let r = 0; r < rows; r++) {

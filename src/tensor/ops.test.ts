@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { before, test } from "node:test";
 import { attention, ropeTables } from "./attention.js";
-import { getBackend } from "./backend.js";
+import { type BackendName, getBackend, setBackend } from "./backend.js";
 import { gradCheck, randn } from "./gradcheck.js";
 import {
   add,
@@ -24,22 +24,43 @@ import {
 } from "./ops.js";
 import { Rng } from "./rng.js";
 import type { Tensor } from "./tensor.js";
+import { initCompute } from "./wasm/backend.js";
 
 const GRAD_TOL = 1e-6; // float64 analytic vs central differences (h = 1e-6)
 const F32_TOL = 2e-4; // float32 fast path vs float64, relative to max(1, |value|)
 
+/** Every backend that loads here (CI installs OpenBLAS, so both run there). */
+const BACKENDS: BackendName[] = [];
+
+before(async () => {
+  await initCompute(2);
+  for (const b of ["blas", "wasm", "js"] as const) {
+    try {
+      setBackend(b, 2);
+      BACKENDS.push(b);
+    } catch {
+      // not available on this machine
+    }
+  }
+});
+
 function check(name: string, f: (xs: Tensor[]) => Tensor, shapes: number[][], seed = 1) {
-  const rng = new Rng(seed);
-  const r = gradCheck(
-    f,
-    shapes.map((s) => randn(rng, s)),
-    { seed },
-  );
-  assert.ok(r.maxGradError < GRAD_TOL, `${name}: gradient error ${r.maxGradError}`);
-  assert.ok(r.maxF32Error < F32_TOL, `${name}: float32 error ${r.maxF32Error}`);
+  for (const be of BACKENDS) {
+    setBackend(be, 2);
+    const rng = new Rng(seed);
+    const r = gradCheck(
+      f,
+      shapes.map((s) => randn(rng, s)),
+      { seed },
+    );
+    assert.ok(r.maxGradError < GRAD_TOL, `${name}: gradient error ${r.maxGradError}`);
+    assert.ok(r.maxF32Error < F32_TOL, `${name} [${be}]: float32 error ${r.maxF32Error}`);
+  }
 }
 
-test(`backend is chosen and printed: ${getBackend().description}`, () => {
+test("backends: blas and wasm both load here (CI installs OpenBLAS)", () => {
+  assert.ok(BACKENDS.includes("wasm"), `wasm backend missing: ${BACKENDS}`);
+  if (process.env.CI) assert.ok(BACKENDS.includes("blas"), "OpenBLAS expected in CI");
   assert.ok(getBackend().name);
 });
 

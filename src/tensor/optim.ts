@@ -100,9 +100,7 @@ export function gradNorm(params: Tensor[]): number {
   for (const p of params) {
     const g = p.grad;
     if (!g) continue;
-    let ps = 0;
-    for (let i = 0; i < g.length; i++) ps += g[i]! * g[i]!;
-    s += ps;
+    s += kernelsFor(g).sumSquares(g, g.length);
   }
   return Math.sqrt(s);
 }
@@ -117,7 +115,7 @@ export function clipGradNorm(params: Tensor[], maxNorm: number): number {
     const f = maxNorm / (norm + 1e-6);
     for (const p of params) {
       const g = p.grad;
-      if (g) for (let i = 0; i < g.length; i++) g[i]! *= f;
+      if (g) kernelsFor(g).scaleInPlace(g, f, g.length);
     }
   }
   return norm;

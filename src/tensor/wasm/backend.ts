@@ -53,6 +53,12 @@ function install(k: KernelPool): void {
   const E = 4096; // elements per thread below which a job stays on one thread
   fastKernels.add = (a, b, y, n) =>
     f32(a, b, y) ? k.run("add", [p(a), p(b), p(y)], n, 16, E) : js.add(a, b, y, n);
+  fastKernels.sumSquares = (x, n) =>
+    f32(x)
+      ? (k.exports.sumsq as unknown as (...a: number[]) => number)(p(x), 0, n)
+      : js.sumSquares(x, n);
+  fastKernels.scaleInPlace = (x, s, n) =>
+    f32(x) ? k.run("scale", [p(x), s], n, 16, E) : js.scaleInPlace(x, s, n);
   fastKernels.colSumAdd = (x, out, rows, C) =>
     f32(x, out) ? k.exports.colsum!(p(x), p(out), C, 0, rows) : js.colSumAdd(x, out, rows, C);
   fastKernels.geluFwd = (x, y, n) =>

@@ -419,6 +419,34 @@ export function kernelsWat(relaxed: boolean): string {
       `,
     )})
 
+  ;; sum of squares of x[i0..i1), accumulated in float64
+  (func (export "sumsq") (param $x i32) (param $i0 i32) (param $i1 i32) (result f64)
+      (local $i i32) (local $v v128) (local $a v128) (local $b v128) (local $s f64)
+    (local.set $a (v128.const i32x4 0 0 0 0))
+    (local.set $b (v128.const i32x4 0 0 0 0))
+    ${loop4(
+      "$i",
+      "(local.get $i0)",
+      "(local.get $i1)",
+      `(local.set $v (v128.load ${at("$x", "$i")}))
+       (local.set $v (f32x4.mul (local.get $v) (local.get $v)))
+       (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (local.get $v))))
+       (local.set $b (f64x2.add (local.get $b) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))`,
+      `(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.mul (f32.load ${at("$x", "$i")}) (f32.load ${at("$x", "$i")})))))`,
+    )}
+    (local.set $a (f64x2.add (local.get $a) (local.get $b)))
+    (f64.add (local.get $s) (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a)))))
+
+  ;; x[i] *= s over [i0, i1)
+  (func (export "scale") (param $x i32) (param $s f32) (param $i0 i32) (param $i1 i32) (local $i i32)
+    ${loop4(
+      "$i",
+      "(local.get $i0)",
+      "(local.get $i1)",
+      `(v128.store ${at("$x", "$i")} (f32x4.mul (v128.load ${at("$x", "$i")}) (f32x4.splat (local.get $s))))`,
+      `(f32.store ${at("$x", "$i")} (f32.mul (f32.load ${at("$x", "$i")}) (local.get $s)))`,
+    )})
+
   ;; AdamW over elements [i0, i1)
   (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32)
       (param $lr f32) (param $b1 f32) (param $b2 f32) (param $eps f32) (param $wd f32) (param $bc1 f32) (param $bc2 f32)
