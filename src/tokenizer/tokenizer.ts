@@ -12,6 +12,7 @@
  */
 import { UserError } from "../util/errors.js";
 import { type BpeRanks, mergeChunk } from "./bpe.js";
+import { ChunkCache, hashChunk } from "./chunk-cache.js";
 import { loadTokenizer, saveTokenizer } from "./format.js";
 import { scannerFor } from "./patterns.js";
 import type { Scanner } from "./scanners.js";
@@ -34,8 +35,6 @@ export interface TokenizerParts {
   specialTokens: Record<string, number>;
 }
 
-/** Most distinct chunks kept in the chunk → ids cache before it is cleared. */
-const CACHE_LIMIT = 200_000;
 /** Chunks longer than this (code units) are not cached. */
 const CACHE_MAX_CHUNK = 64;
 
@@ -55,7 +54,7 @@ export class Tokenizer {
   readonly vocabSize: number;
   readonly #scanner: Scanner;
   readonly #specialById = new Map<number, Uint8Array>();
-  readonly #cache = new Map<string, number | number[]>();
+  readonly #cache = new ChunkCache();
   #buf = new Uint8Array(1024);
   #specialRe: RegExp | undefined;
 
@@ -177,17 +176,12 @@ export class Tokenizer {
         this.#encodeChunk(text.slice(s, e), out);
         return;
       }
+      const h = hashChunk(text, s, e);
+      if (cache.get(text, s, e, h, out)) return;
       const piece = text.slice(s, e);
-      const hit = cache.get(piece);
-      if (hit !== undefined) {
-        if (typeof hit === "number") out.push(hit);
-        else for (let k = 0; k < hit.length; k++) out.push(hit[k]!);
-        return;
-      }
-      const start = out.length;
+      const from = out.length;
       this.#encodeChunk(piece, out);
-      if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(piece, out.length - start === 1 ? out[start]! : out.slice(start));
+      cache.set(piece, h, out, from);
     });
   }
 
