@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { type DataConfig, defaultDataConfig, SWITCHABLE } from "../data/config.js";
-import { runLocal, runPhase, submitSlurm } from "../data/executor.js";
+import { runLocal, runPhase, submitSlurm, waitForSlurm } from "../data/executor.js";
 import type { DetectorName } from "../data/lang.js";
 import { evaluateLanguageId, formatLangEval } from "../data/langid-eval.js";
 import { formatFunnel, loadConfig, type Phase } from "../data/pipeline.js";
@@ -78,6 +78,7 @@ interface RunOpts {
   removed: boolean;
   sbatchArg: string[];
   dryRun: boolean;
+  wait: boolean;
   quiet: boolean;
 }
 
@@ -223,6 +224,7 @@ export function registerData(program: Command): void {
       [],
     )
     .option("--dry-run", "with --executor slurm: write the sbatch scripts, do not submit", false)
+    .option("--wait", "with --executor slurm: wait for the jobs and print the funnel", false)
     .option("--quiet", "no progress output", false)
     .action(async (o: RunOpts) => {
       const outDir = resolve(o.out ?? new RunDir(o.run).path("data"));
@@ -245,7 +247,7 @@ export function registerData(program: Command): void {
       log.start({ ...cfg, inputs: cfg.inputs.length });
       if (o.executor === "slurm") {
         const sub = await submitSlurm(cfg, { sbatchArgs: o.sbatchArg, dryRun: o.dryRun });
-        log.end({ executor: "slurm", ...sub });
+        log.write("submitted", { ...sub });
         process.stdout.write(
           o.dryRun
             ? `wrote sbatch scripts:\n${Object.values(sub.scripts).join("\n")}\n`
@@ -253,6 +255,11 @@ export function registerData(program: Command): void {
                 .map(([p, id]) => `${p}=${id}`)
                 .join(" ")}\nthe funnel will be in ${join(outDir, "funnel.json")}\n`,
         );
+        if (o.wait && !o.dryRun) {
+          const funnel = await waitForSlurm(cfg, sub);
+          log.end({ executor: "slurm", funnel: funnel.stages });
+          process.stdout.write(`${formatFunnel(funnel)}\n`);
+        }
         return;
       }
       const funnel = await runLocal(cfg, { workers: o.workers, quiet: o.quiet });

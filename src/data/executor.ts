@@ -187,6 +187,18 @@ export function sbatchScript(cfg: DataConfig, phase: Phase, opts: SlurmOptions =
   return lines.join("\n");
 }
 
+/** Slurm's array syntax for a sorted list of task ids: runs collapse to ranges ("0-3,7,9-10"). */
+export function arraySpec(tasks: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < tasks.length; ) {
+    let j = i;
+    while (j + 1 < tasks.length && tasks[j + 1] === (tasks[j] as number) + 1) j++;
+    parts.push(i === j ? String(tasks[i]) : `${tasks[i]}-${tasks[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
 /** Writes the four scripts and (unless dryRun) submits them chained by dependencies. */
 export async function submitSlurm(
   cfg: DataConfig,
@@ -202,11 +214,20 @@ export async function submitSlurm(
   }
   const jobIds: Partial<Record<Phase, string>> = {};
   if (opts.dryRun) return { scripts, jobIds };
+  // only unfinished work is submitted: array elements for tasks without markers, and the
+  // single-job phases when their marker is missing
+  const todo: Record<Phase, number[]> = {
+    filter: pending(cfg, "filter"),
+    dedup: isDone(cfg, "dedup") ? [] : [0],
+    finalize: pending(cfg, "finalize"),
+    report: isDone(cfg, "report") ? [] : [0],
+  };
   let prev: string | undefined;
   for (const p of phases) {
+    if (todo[p].length === 0) continue;
     const args = ["--parsable"];
     if (p === "filter" || p === "finalize") {
-      args.push(`--array=0-${cfg.tasks - 1}${opts.maxParallel ? `%${opts.maxParallel}` : ""}`);
+      args.push(`--array=${arraySpec(todo[p])}${opts.maxParallel ? `%${opts.maxParallel}` : ""}`);
     }
     if (prev) args.push(`--dependency=afterok:${prev}`);
     args.push(scripts[p]);
@@ -225,4 +246,43 @@ export async function submitSlurm(
     jobIds[p] = prev;
   }
   return { scripts, jobIds };
+}
+
+/**
+ * Waits until the submitted jobs have left the queue (polling `squeue`), then checks that the
+ * report phase finished; returns the funnel. (`sacct` needs slurmdbd, which a small cluster
+ * may not run, so completion is judged by our own markers.)
+ */
+export async function waitForSlurm(
+  cfg: DataConfig,
+  sub: SlurmSubmission,
+  pollMs = 1000,
+  timeoutMs = 3_600_000,
+): Promise<Funnel> {
+  const ids = Object.values(sub.jobIds).join(",");
+  const t0 = Date.now();
+  for (;;) {
+    let queued = "";
+    try {
+      queued = execFileSync("squeue", ["-h", "-j", ids, "-o", "%i %T"], {
+        encoding: "utf8",
+      }).trim();
+    } catch {
+      queued = ""; // squeue forgets finished jobs (and then errors on their ids)
+    }
+    if (!queued) break;
+    if (/DependencyNeverSatisfied|FAILED/.test(queued)) break;
+    if (Date.now() - t0 > timeoutMs)
+      throw new UserError(`Slurm jobs ${ids} still queued after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  const L = layout(cfg.outDir);
+  if (!isDone(cfg, "report")) {
+    throw new UserError(
+      `the Slurm jobs ${ids} ended but the report phase did not finish`,
+      `see the logs in ${join(cfg.outDir, "work", "slurm")}; rerunning submits only the unfinished tasks`,
+    );
+  }
+  const { readFileSync } = await import("node:fs");
+  return JSON.parse(readFileSync(L.funnelJson, "utf8")) as Funnel;
 }

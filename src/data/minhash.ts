@@ -80,28 +80,40 @@ function multipliers(n: number): Uint32Array {
   return m;
 }
 
-/** The 112 (bands × rows) min-hashes of a text. */
+/** MurmurHash3's finaliser on signed 32-bit integers (stays in V8's fast integer path). */
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * The 112 (bands × rows) min-hashes of a text. Hash values are compared as signed 32-bit
+ * integers: any fixed order works for MinHash, and this one keeps the loop in integer math.
+ */
 export function minhashSignature(text: string, cfg: MinHashConfig = DEFAULT_MINHASH): Uint32Array {
   const k = cfg.bands * cfg.rowsPerBand;
-  const sig = new Uint32Array(k).fill(0xffffffff);
+  const sig = new Int32Array(k).fill(0x7fffffff);
   const words = normaliseForDedup(text).split(" ");
-  const wh = words.map(fnv1a);
+  const wh = Int32Array.from(words, fnv1a);
   const n = cfg.shingleWords;
   const count = Math.max(1, wh.length - n + 1);
-  const sd = seeds(k);
-  const mul = multipliers(k);
+  const sd = Int32Array.from(seeds(k));
+  const mul = Int32Array.from(multipliers(k));
   for (let i = 0; i < count; i++) {
     let sh = 0x12345678;
-    for (let j = i; j < Math.min(i + n, wh.length); j++)
-      sh = fmix32((Math.imul(sh, 0x01000193) ^ (wh[j] as number)) >>> 0);
+    const end = Math.min(i + n, wh.length);
+    for (let j = i; j < end; j++) sh = mix32(Math.imul(sh, 0x01000193) ^ (wh[j] as number));
     for (let r = 0; r < k; r++) {
       // hash function r: xor with seed r, multiply by odd constant r, fold the high bits down
       let v = Math.imul(sh ^ (sd[r] as number), mul[r] as number);
-      v = (v ^ (v >>> 15)) >>> 0;
+      v ^= v >>> 15;
       if (v < (sig[r] as number)) sig[r] = v;
     }
   }
-  return sig;
+  return new Uint32Array(sig.buffer);
 }
 
 /** One 32-bit key per band (the 8 hashes of the band combined). */

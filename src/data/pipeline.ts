@@ -239,13 +239,18 @@ export async function runFilterTask(cfg: DataConfig, task: number): Promise<void
         s.bytesOut += bytes;
       }
       // quality filters that keep or drop the text as is
+      const words = splitWords(text); // shared by the two Gopher filters
       const simple: [string, boolean, (t: string) => string | null][] = [
         [
           "gopher-repetition",
           cfg.gopherRepetition.enabled,
-          (t) => gopherRepetition(t, cfg.gopherRepetition),
+          (t) => gopherRepetition(t, cfg.gopherRepetition, words),
         ],
-        ["gopher-quality", cfg.gopherQuality.enabled, (t) => gopherQuality(t, cfg.gopherQuality)],
+        [
+          "gopher-quality",
+          cfg.gopherQuality.enabled,
+          (t) => gopherQuality(t, cfg.gopherQuality, words),
+        ],
       ];
       let dropped = false;
       for (const [name, on, fn] of simple) {
