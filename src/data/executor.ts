@@ -18,7 +18,7 @@ import { Worker } from "node:worker_threads";
 import { cleanTempFiles, writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { Progress } from "../util/progress.js";
-import type { DataConfig } from "./config.js";
+import { type DataConfig, STAGES } from "./config.js";
 import {
   type Funnel,
   isDone,
@@ -119,9 +119,10 @@ export async function saveConfig(cfg: DataConfig): Promise<void> {
 /** Runs the whole job locally; returns the funnel. */
 export async function runLocal(cfg: DataConfig, opts: RunOptions = {}): Promise<Funnel> {
   const workers = opts.workers ?? availableParallelism();
-  for (const d of ["work/filtered", "work/sigs", "work/stats", "work", "markers", "", "removed"]) {
-    await cleanTempFiles(join(cfg.outDir, d));
-  }
+  // temp files of a killed run (their final names never appeared, so nothing else to undo)
+  const dirs = ["", "work", "work/filtered", "work/sigs", "work/stats", "markers", "removed"];
+  for (const st of STAGES) dirs.push(`work/removed/${st}`);
+  for (const d of dirs) await cleanTempFiles(join(cfg.outDir, d));
   await saveConfig(cfg);
   const filterTodo = pending(cfg, "filter");
   if (filterTodo.length > 0) {
