@@ -146,37 +146,17 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const O = empty(B * H * T * hs, dt);
   const TT = T * T;
   const Ths = T * hs;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const bh = b * H + h;
-      const bk = b * Hkv + Math.floor(h / group);
-      const Pi = P.subarray(bh * TT, (bh + 1) * TT);
-      gemm(
-        false,
-        true,
-        T,
-        T,
-        hs,
-        1,
-        Q.subarray(bh * Ths, (bh + 1) * Ths),
-        K.subarray(bk * Ths, (bk + 1) * Ths),
-        0,
-        Pi,
-      );
-      kern.softmaxFwd(Pi, Pi, T, T, scale, T);
-      gemm(
-        false,
-        false,
-        T,
-        hs,
-        T,
-        1,
-        Pi,
-        V.subarray(bk * Ths, (bk + 1) * Ths),
-        0,
-        O.subarray(bh * Ths, (bh + 1) * Ths),
-      );
-    }
+  // S = Q Kᵀ for every head, then one causal softmax over all B·H·T rows, then O = P V
+  const head = (bh: number) => [bh * Ths, (bh + 1) * Ths] as const;
+  const kvOf = (bh: number) => Math.floor(bh / H) * Hkv + Math.floor((bh % H) / group);
+  for (let bh = 0; bh < B * H; bh++) {
+    const P_ = P.subarray(bh * TT, (bh + 1) * TT);
+    gemm(false, true, T, T, hs, 1, Q.subarray(...head(bh)), K.subarray(...head(kvOf(bh))), 0, P_);
+  }
+  kern.softmaxFwd(P, P, B * H * T, T, scale, T);
+  for (let bh = 0; bh < B * H; bh++) {
+    const P_ = P.subarray(bh * TT, (bh + 1) * TT);
+    gemm(false, false, T, hs, T, 1, P_, V.subarray(...head(kvOf(bh))), 0, O.subarray(...head(bh)));
   }
   const y = empty(B * T * Cq, dt);
   y.fill(0);
@@ -192,32 +172,33 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       const dV = empty(B * Hkv * T * hs, dt);
       dK.fill(0);
       dV.fill(0);
-      const dP = empty(TT, dt);
-      for (let b = 0; b < B; b++) {
-        for (let h = 0; h < H; h++) {
-          const bh = b * H + h;
-          const bk = b * Hkv + Math.floor(h / group);
-          const Pi = P.subarray(bh * TT, (bh + 1) * TT);
-          const dOi = dO.subarray(bh * Ths, (bh + 1) * Ths);
-          const Ki = K.subarray(bk * Ths, (bk + 1) * Ths);
-          const Vi = V.subarray(bk * Ths, (bk + 1) * Ths);
-          gemm(false, true, T, T, hs, 1, dOi, Vi, 0, dP);
-          gemm(true, false, T, hs, T, 1, Pi, dOi, 1, dV.subarray(bk * Ths, (bk + 1) * Ths));
-          kern.softmaxBwd(Pi, dP, dP, T, T, scale);
-          gemm(false, false, T, hs, T, 1, dP, Ki, 0, dQ.subarray(bh * Ths, (bh + 1) * Ths));
-          gemm(
-            true,
-            false,
-            T,
-            hs,
-            T,
-            1,
-            dP,
-            Q.subarray(bh * Ths, (bh + 1) * Ths),
-            1,
-            dK.subarray(bk * Ths, (bk + 1) * Ths),
-          );
-        }
+      // dP = dO Vᵀ and dV += Pᵀ dO per head; one softmax backward over all rows (dS in
+      // place of dP); then dQ = dS K and dK += dSᵀ Q per head
+      const dP = empty(B * H * TT, dt);
+      for (let bh = 0; bh < B * H; bh++) {
+        const kv = kvOf(bh);
+        const P_ = P.subarray(bh * TT, (bh + 1) * TT);
+        const dO_ = dO.subarray(...head(bh));
+        gemm(
+          false,
+          true,
+          T,
+          T,
+          hs,
+          1,
+          dO_,
+          V.subarray(...head(kv)),
+          0,
+          dP.subarray(bh * TT, (bh + 1) * TT),
+        );
+        gemm(true, false, T, hs, T, 1, P_, dO_, 1, dV.subarray(...head(kv)));
+      }
+      kern.softmaxBwd(P, dP, dP, B * H * T, T, scale);
+      for (let bh = 0; bh < B * H; bh++) {
+        const kv = kvOf(bh);
+        const dS = dP.subarray(bh * TT, (bh + 1) * TT);
+        gemm(false, false, T, hs, T, 1, dS, K.subarray(...head(kv)), 0, dQ.subarray(...head(bh)));
+        gemm(true, false, T, hs, T, 1, dS, Q.subarray(...head(bh)), 1, dK.subarray(...head(kv)));
       }
       if (rope) {
         rotate(dQ, B * H, T, hs, rope, -1);

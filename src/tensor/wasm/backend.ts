@@ -129,37 +129,36 @@ const KC = 256; // depth of one packed block
 const NC = 2048; // columns of one packed B block (multiple of 8)
 
 /**
- * Our sgemm: op(A) and op(B) are packed into 6-row strips and 8-column strips (in JS), the
- * wasm micro-kernel computes 6×8 tiles into a padded scratch C, split over threads by strips,
- * and the result is written out as C = alpha·Cp + beta·C.
+ * Our sgemm (all in wasm, split over the threads): for each depth block of KC and column
+ * block of NC, the threads pack B into 8-column strips, then each thread packs its own 6-row
+ * strips of A and computes their 6×8 tiles straight into C (C = alpha·A·B + beta·C).
  */
 function makeSgemm(k: KernelPool): SgemmFn {
   return (tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) => {
+    if (M === 0 || N === 0) return;
     scope(() => {
       if (!inMemory(A)) A = copyIn(A);
       if (!inMemory(B)) B = copyIn(B);
+      const out = inMemory(C) ? C : copyIn(C);
+      if (K === 0) {
+        for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[i * ldc + j]! *= beta;
+      }
       const M6 = Math.ceil(M / 6);
-      const N8 = Math.ceil(N / 8);
-      const Np = N8 * 8;
-      const Cp = alloc(M6 * 6 * Np, K === 0);
-      const Ap = alloc(M6 * 6 * KC);
-      const Bp = alloc(KC * Math.min(NC, Np));
+      const Np = Math.ceil(N / 8) * 8;
+      const Ap = alloc(M6 * 6 * Math.min(KC, K || 1));
+      const Bp = alloc(Math.min(KC, K || 1) * Math.min(NC, Np));
+      const tiles = alloc(M6 * 48);
       for (let k0 = 0; k0 < K; k0 += KC) {
         const kc = Math.min(KC, K - k0);
-        packA(A, tA, lda, M, M6, k0, kc, Ap);
+        const b = k0 === 0 ? beta : 1;
         for (let n0 = 0; n0 < Np; n0 += NC) {
           const nc = Math.min(NC, Np - n0);
-          packB(B, tB, ldb, N, k0, kc, n0, nc, Bp);
-          const args = [p(Ap), p(Bp), p(Cp) + n0 * 4, kc, nc / 8, Np, k0 === 0 ? 1 : 0];
-          k.run("gemm_block", args, M6, 1, Math.max(1, Math.ceil(16384 / (kc * nc))));
+          k.run("pack_b", [p(B), ldb, tB ? 1 : 0, k0, kc, n0, N, p(Bp)], nc / 8, 1, 64);
+          const args = [p(A), lda, tA ? 1 : 0, p(Ap), p(Bp), p(out), ldc, M, N, n0, nc, k0, kc];
+          k.run("gemm_rows", [...args, alpha, b, p(tiles)], M6, 1, Math.ceil(65536 / (kc * nc)));
         }
       }
-      for (let i = 0; i < M; i++) {
-        const o = i * ldc;
-        const q = i * Np;
-        if (beta === 0) for (let j = 0; j < N; j++) C[o + j] = alpha * Cp[q + j]!;
-        else for (let j = 0; j < N; j++) C[o + j] = alpha * Cp[q + j]! + beta * C[o + j]!;
-      }
+      if (out !== C) C.set(out);
     });
   };
 }
@@ -168,62 +167,6 @@ function copyIn(a: Float32Array): Float32Array {
   const t = alloc(a.length);
   t.set(a);
   return t;
-}
-
-/** Ap[s][k][r] = op(A)[6s + r][k0 + k], zero beyond M. */
-function packA(
-  A: Float32Array,
-  tA: boolean,
-  lda: number,
-  M: number,
-  M6: number,
-  k0: number,
-  kc: number,
-  Ap: Float32Array,
-): void {
-  for (let s = 0; s < M6; s++) {
-    const base = s * kc * 6;
-    for (let r = 0; r < 6; r++) {
-      const i = s * 6 + r;
-      if (i >= M) {
-        for (let k = 0; k < kc; k++) Ap[base + k * 6 + r] = 0;
-      } else if (!tA) {
-        const o = i * lda + k0;
-        for (let k = 0; k < kc; k++) Ap[base + k * 6 + r] = A[o + k]!;
-      } else {
-        for (let k = 0; k < kc; k++) Ap[base + k * 6 + r] = A[(k0 + k) * lda + i]!;
-      }
-    }
-  }
-}
-
-/** Bp[j][k][c] = op(B)[k0 + k][n0 + 8j + c], zero beyond N. */
-function packB(
-  B: Float32Array,
-  tB: boolean,
-  ldb: number,
-  N: number,
-  k0: number,
-  kc: number,
-  n0: number,
-  nc: number,
-  Bp: Float32Array,
-): void {
-  const nb = nc / 8;
-  for (let j = 0; j < nb; j++) {
-    const base = j * kc * 8;
-    for (let c = 0; c < 8; c++) {
-      const col = n0 + j * 8 + c;
-      if (col >= N) {
-        for (let k = 0; k < kc; k++) Bp[base + k * 8 + c] = 0;
-      } else if (tB) {
-        const o = col * ldb + k0;
-        for (let k = 0; k < kc; k++) Bp[base + k * 8 + c] = B[o + k]!;
-      } else {
-        for (let k = 0; k < kc; k++) Bp[base + k * 8 + c] = B[(k0 + k) * ldb + col]!;
-      }
-    }
-  }
 }
 
 export type { Backend };

@@ -490,12 +490,14 @@ export function kernelsWat(relaxed: boolean): string {
 }
 
 /**
- * sgemm micro-kernel on packed panels: C[6×8 tile] (+)= Apanel · Bpanel.
- * Apanel: kc steps of 6 floats (one column of the 6-row strip per step);
- * Bpanel: kc steps of 8 floats (one row of the 8-column strip per step).
- * The 6×8 tile lives in 12 v128 accumulators; each step loads 2 vectors of B and broadcasts
- * 6 scalars of A: 12 multiply-adds per 8 loads.
- * C is row-major with row stride ldc (floats); beta0=1 means overwrite, else accumulate.
+ * sgemm, in three pieces the pool can split over threads:
+ * - pack_b: op(B)[k0.., n0..] into 8-column strips: Bp[j][k][c] (kc × 8 floats per strip),
+ *   zero beyond N.
+ * - gemm_rows: for each 6-row strip s of op(A) in [s0, s1): packs the strip (kc × 6 floats,
+ *   zero beyond M) into Ap[s], then for each B strip computes the 6×8 tile with the
+ *   micro-kernel and stores it into C as C = alpha·acc + beta·C (edges handled scalar).
+ * - tile: the micro-kernel. 12 v128 accumulators hold the 6×8 tile; each k step loads 2
+ *   vectors of B and broadcasts 6 scalars of A: 12 multiply-adds per 8 loads.
  */
 function gemmWat(fma: (a: string, b: string, c: string) => string): string {
   const acc: string[] = [];
@@ -515,19 +517,15 @@ function gemmWat(fma: (a: string, b: string, c: string) => string): string {
       `(local.set $c${r}1 ${fma("(local.get $a)", "(local.get $b1)", `(local.get $c${r}1)`)})`,
     );
   }
-  const store: string[] = [];
+  const out: string[] = [];
   for (let r = 0; r < 6; r++) {
-    const row = `(i32.add (local.get $pc) (i32.mul (i32.const ${r * 4}) (local.get $ldc)))`;
     for (let c = 0; c < 2; c++) {
-      const addr = c === 0 ? row : `(i32.add ${row} (i32.const 16))`;
-      store.push(
-        `(v128.store ${addr} (if (result v128) (local.get $beta0) (then (local.get $c${r}${c})) (else (f32x4.add (v128.load ${addr}) (local.get $c${r}${c})))))`,
-      );
+      out.push(`(v128.store offset=${(r * 8 + c * 4) * 4} (local.get $tb) (local.get $c${r}${c}))`);
     }
   }
   return `
-  ;; C tile at pc (6 rows × 8 cols, row stride ldc floats) from packed panels pa (kc×6) and pb (kc×8)
-  (func $tile (param $pa i32) (param $pb i32) (param $pc i32) (param $kc i32) (param $ldc i32) (param $beta0 i32)
+  ;; 6×8 tile from packed panels pa (kc×6) and pb (kc×8), written row-major to tb (48 floats)
+  (func $tile (param $pa i32) (param $pb i32) (param $kc i32) (param $tb i32)
       (local $k i32) (local $a v128) (local $b0 v128) (local $b1 v128) ${locals}
     ${zero}
     (local.set $k (local.get $kc))
@@ -538,25 +536,131 @@ function gemmWat(fma: (a: string, b: string, c: string) => string): string {
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br $L)))
-    ${store.join("\n    ")})
+    ${out.join("\n    ")})
 
-  ;; For a block of packed A (mr6 strips of 6 rows) and packed B (nr8 strips of 8 columns), both
-  ;; with kc steps, computes tiles for strips [s0, s1) of A into the padded C buffer pc
-  ;; (rows 6*strips, row stride ldc floats).
-  (func (export "gemm_block") (param $pa i32) (param $pb i32) (param $pc i32) (param $kc i32) (param $nb8 i32)
-      (param $ldc i32) (param $beta0 i32) (param $s0 i32) (param $s1 i32)
-      (local $s i32) (local $j i32)
+  (func (export "pack_b") (param $B i32) (param $ldb i32) (param $tB i32) (param $k0 i32) (param $kc i32)
+      (param $n0 i32) (param $N i32) (param $Bp i32) (param $j0 i32) (param $j1 i32)
+      (local $j i32) (local $k i32) (local $c i32) (local $col i32) (local $dst i32) (local $src i32)
+    (local.set $j (local.get $j0))
+    (block $dj (loop $lj
+      (br_if $dj (i32.ge_s (local.get $j) (local.get $j1)))
+      (local.set $dst (i32.add (local.get $Bp) (i32.mul (local.get $j) (i32.mul (local.get $kc) (i32.const 32)))))
+      (local.set $col (i32.add (local.get $n0) (i32.shl (local.get $j) (i32.const 3))))
+      (if (i32.and (i32.eqz (local.get $tB)) (i32.le_s (i32.add (local.get $col) (i32.const 8)) (local.get $N)))
+        (then
+          ;; fast path: 8 contiguous floats per k
+          (local.set $src (i32.add (local.get $B) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (local.get $col)) (i32.const 2))))
+          (local.set $k (i32.const 0))
+          (block $dk (loop $lk
+            (br_if $dk (i32.ge_s (local.get $k) (local.get $kc)))
+            (v128.store (local.get $dst) (v128.load (local.get $src)))
+            (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+            (local.set $src (i32.add (local.get $src) (i32.shl (local.get $ldb) (i32.const 2))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $lk))))
+        (else
+          (local.set $k (i32.const 0))
+          (block $dk2 (loop $lk2
+            (br_if $dk2 (i32.ge_s (local.get $k) (local.get $kc)))
+            (local.set $c (i32.const 0))
+            (block $dc (loop $lc
+              (br_if $dc (i32.ge_s (local.get $c) (i32.const 8)))
+              (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.shl (local.get $k) (i32.const 3)) (local.get $c)) (i32.const 2)))
+                (if (result f32) (i32.lt_s (i32.add (local.get $col) (local.get $c)) (local.get $N))
+                  (then (f32.load (i32.add (local.get $B) (i32.shl
+                    (if (result i32) (local.get $tB)
+                      (then (i32.add (i32.mul (i32.add (local.get $col) (local.get $c)) (local.get $ldb)) (i32.add (local.get $k0) (local.get $k))))
+                      (else (i32.add (i32.mul (i32.add (local.get $k0) (local.get $k)) (local.get $ldb)) (i32.add (local.get $col) (local.get $c)))))
+                    (i32.const 2)))))
+                  (else (f32.const 0))))
+              (local.set $c (i32.add (local.get $c) (i32.const 1)))
+              (br $lc)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $lk2)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $lj)))
+  )
+
+  (func (export "gemm_rows") (param $A i32) (param $lda i32) (param $tA i32) (param $Ap i32) (param $Bp i32)
+      (param $C i32) (param $ldc i32) (param $M i32) (param $N i32) (param $n0 i32) (param $nc i32)
+      (param $k0 i32) (param $kc i32) (param $alpha f32) (param $beta f32) (param $tmp i32)
+      (param $s0 i32) (param $s1 i32)
+      (local $s i32) (local $j i32) (local $r i32) (local $k i32) (local $c i32) (local $i i32)
+      (local $pa i32) (local $tb i32) (local $row0 i32) (local $col0 i32) (local $nr i32) (local $ncol i32)
+      (local $addr i32) (local $va v128) (local $vb v128) (local $v f32)
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
     (local.set $s (local.get $s0))
     (block $ds (loop $ls
       (br_if $ds (i32.ge_s (local.get $s) (local.get $s1)))
+      (local.set $pa (i32.add (local.get $Ap) (i32.mul (local.get $s) (i32.mul (local.get $kc) (i32.const 24)))))
+      (local.set $tb (i32.add (local.get $tmp) (i32.mul (local.get $s) (i32.const 192))))
+      (local.set $row0 (i32.mul (local.get $s) (i32.const 6)))
+      ;; pack this strip of op(A)
+      (local.set $r (i32.const 0))
+      (block $dr (loop $lr
+        (br_if $dr (i32.ge_s (local.get $r) (i32.const 6)))
+        (local.set $i (i32.add (local.get $row0) (local.get $r)))
+        (local.set $k (i32.const 0))
+        (block $dk (loop $lk
+          (br_if $dk (i32.ge_s (local.get $k) (local.get $kc)))
+          (f32.store (i32.add (local.get $pa) (i32.shl (i32.add (i32.mul (local.get $k) (i32.const 6)) (local.get $r)) (i32.const 2)))
+            (if (result f32) (i32.lt_s (local.get $i) (local.get $M))
+              (then (f32.load (i32.add (local.get $A) (i32.shl
+                (if (result i32) (local.get $tA)
+                  (then (i32.add (i32.mul (i32.add (local.get $k0) (local.get $k)) (local.get $lda)) (local.get $i)))
+                  (else (i32.add (i32.mul (local.get $i) (local.get $lda)) (i32.add (local.get $k0) (local.get $k)))))
+                (i32.const 2)))))
+              (else (f32.const 0))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $lk)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $lr)))
+      (local.set $nr (i32.sub (local.get $M) (local.get $row0)))
+      (if (i32.gt_s (local.get $nr) (i32.const 6)) (then (local.set $nr (i32.const 6))))
+      ;; tiles along the columns
       (local.set $j (i32.const 0))
       (block $dj (loop $lj
-        (br_if $dj (i32.ge_s (local.get $j) (local.get $nb8)))
-        (call $tile
-          (i32.add (local.get $pa) (i32.mul (local.get $s) (i32.mul (local.get $kc) (i32.const 24))))
-          (i32.add (local.get $pb) (i32.mul (local.get $j) (i32.mul (local.get $kc) (i32.const 32))))
-          (i32.add (local.get $pc) (i32.shl (i32.add (i32.mul (i32.mul (local.get $s) (i32.const 6)) (local.get $ldc)) (i32.mul (local.get $j) (i32.const 8))) (i32.const 2)))
-          (local.get $kc) (local.get $ldc) (local.get $beta0))
+        (br_if $dj (i32.ge_s (i32.shl (local.get $j) (i32.const 3)) (local.get $nc)))
+        (call $tile (local.get $pa)
+          (i32.add (local.get $Bp) (i32.mul (local.get $j) (i32.mul (local.get $kc) (i32.const 32))))
+          (local.get $kc) (local.get $tb))
+        (local.set $col0 (i32.add (local.get $n0) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $ncol (i32.sub (local.get $N) (local.get $col0)))
+        (if (i32.gt_s (local.get $ncol) (i32.const 8)) (then (local.set $ncol (i32.const 8))))
+        (if (i32.and (i32.eq (local.get $nr) (i32.const 6)) (i32.eq (local.get $ncol) (i32.const 8)))
+          (then
+            (local.set $r (i32.const 0))
+            (block $dr2 (loop $lr2
+              (br_if $dr2 (i32.ge_s (local.get $r) (i32.const 6)))
+              (local.set $addr (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (i32.add (local.get $row0) (local.get $r)) (local.get $ldc)) (local.get $col0)) (i32.const 2))))
+              (local.set $i (i32.add (local.get $tb) (i32.shl (local.get $r) (i32.const 5))))
+              (if (f32.eq (local.get $beta) (f32.const 0))
+                (then
+                  (v128.store (local.get $addr) (f32x4.mul (local.get $va) (v128.load (local.get $i))))
+                  (v128.store offset=16 (local.get $addr) (f32x4.mul (local.get $va) (v128.load offset=16 (local.get $i)))))
+                (else
+                  (v128.store (local.get $addr) (f32x4.add (f32x4.mul (local.get $va) (v128.load (local.get $i))) (f32x4.mul (local.get $vb) (v128.load (local.get $addr)))))
+                  (v128.store offset=16 (local.get $addr) (f32x4.add (f32x4.mul (local.get $va) (v128.load offset=16 (local.get $i))) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $addr)))))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br $lr2))))
+          (else
+            (local.set $r (i32.const 0))
+            (block $dr3 (loop $lr3
+              (br_if $dr3 (i32.ge_s (local.get $r) (local.get $nr)))
+              (local.set $c (i32.const 0))
+              (block $dc (loop $lc
+                (br_if $dc (i32.ge_s (local.get $c) (local.get $ncol)))
+                (local.set $addr (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (i32.add (local.get $row0) (local.get $r)) (local.get $ldc)) (i32.add (local.get $col0) (local.get $c))) (i32.const 2))))
+                (local.set $v (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $tb) (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $c)) (i32.const 2))))))
+                (if (f32.ne (local.get $beta) (f32.const 0))
+                  (then (local.set $v (f32.add (local.get $v) (f32.mul (local.get $beta) (f32.load (local.get $addr)))))))
+                (f32.store (local.get $addr) (local.get $v))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $lc)))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br $lr3)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $lj)))
       (local.set $s (i32.add (local.get $s) (i32.const 1)))
