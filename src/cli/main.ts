@@ -11,6 +11,7 @@ import { registerSample } from "./sample.js";
 import { registerTokenizer } from "./tokenizer.js";
 import { registerTrain } from "./train.js";
 import { registerExport } from "./export.js";
+import { registerCompute } from "./compute.js";
 
 export function buildProgram(): Command {
   const program = new Command("chatforge")
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerSample(program);
   registerExport(program);
+  registerCompute(program);
   return program;
 }
 
