@@ -59,20 +59,21 @@ export function kernelsWat(relaxed: boolean): string {
 
   ;; e^x for 4 lanes: x = n ln2 + f, |f| <= ln2/2, e^f by a degree-6 polynomial, 2^n by
   ;; building the exponent bits. Inputs are clamped to [-87.3, 88.3] (results 1e-38 .. 2e38).
-  (func $exp4 (param $x v128) (result v128) (local $n v128) (local $f v128) (local $p v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) ${splat(-87.3)}) ${splat(88.3)}))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${splat(Math.LOG2E)})))
+  (func $exp4 (param $x v128) (result v128) (local $j v128) (local $n v128) (local $f v128) (local $p v128)
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) ${splat(-87.3)}) ${splat(88.3)}))
+    ;; round to nearest by adding 1.5·2^23: j's low mantissa bits then hold n
+    (local.set $j (f32x4.add (f32x4.mul (local.get $x) ${splat(Math.LOG2E)}) ${splat(12582912)}))
+    (local.set $n (f32x4.sub (local.get $j) ${splat(12582912)}))
     (local.set $f (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) ${splat(0.693359375)})))
     (local.set $f (f32x4.sub (local.get $f) (f32x4.mul (local.get $n) ${splat(-2.1219444e-4)})))
-    (local.set $p ${splat(1 / 720)})
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) ${splat(1 / 120)}))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) ${splat(1 / 24)}))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) ${splat(1 / 6)}))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) ${splat(0.5)}))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) ${splat(1)}))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) ${splat(1)}))
+    (local.set $p ${fma("(local.get $f)", splat(1 / 720), splat(1 / 120))})
+    (local.set $p ${fma("(local.get $p)", "(local.get $f)", splat(1 / 24))})
+    (local.set $p ${fma("(local.get $p)", "(local.get $f)", splat(1 / 6))})
+    (local.set $p ${fma("(local.get $p)", "(local.get $f)", splat(0.5))})
+    (local.set $p ${fma("(local.get $p)", "(local.get $f)", splat(1))})
+    (local.set $p ${fma("(local.get $p)", "(local.get $f)", splat(1))})
     (f32x4.mul (local.get $p)
-      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+      (i32x4.shl (i32x4.add (local.get $j) (i32x4.splat (i32.const ${127 - 0x4b400000}))) (i32.const 23))))
 
   ;; gelu(x) = x * sigmoid(2u), u = c (x + 0.044715 x^3)  (= 0.5 x (1 + tanh u))
   (func $gelu4 (param $x v128) (result v128)
@@ -135,7 +136,7 @@ export function kernelsWat(relaxed: boolean): string {
         "$i",
         "(i32.const 0)",
         "(local.get $n)",
-        `(local.set $m (f32x4.max (local.get $m) (v128.load ${at("$px", "$i")})))`,
+        `(local.set $m (f32x4.pmax (local.get $m) (v128.load ${at("$px", "$i")})))`,
         `(local.set $mx (f32.max (local.get $mx) (f32.load ${at("$px", "$i")})))`,
       )}
       (local.set $mx (f32.max (local.get $mx) ${hmax("$m")}))
@@ -225,7 +226,7 @@ export function kernelsWat(relaxed: boolean): string {
             "$i",
             "(i32.const 0)",
             "(local.get $V)",
-            `(local.set $m (f32x4.max (local.get $m) (v128.load ${at("$px", "$i")})))`,
+            `(local.set $m (f32x4.pmax (local.get $m) (v128.load ${at("$px", "$i")})))`,
             `(local.set $mx (f32.max (local.get $mx) (f32.load ${at("$px", "$i")})))`,
           )}
           (local.set $mx (f32.max (local.get $mx) ${hmax("$m")}))
