@@ -4,7 +4,7 @@
  * then drops the document if it contains "lorem ipsum" or a curly bracket (code), or has
  * fewer than 5 sentences left. FineWeb keeps lines without terminal punctuation (so do we).
  */
-import { countSentences, splitWords } from "./text-stats.js";
+import { countSentences, wordStats } from "./text-stats.js";
 
 export interface C4Config {
   enabled: boolean;
@@ -47,10 +47,10 @@ export function c4Filter(text: string, cfg: C4Config): C4Result {
     const lower = line.toLowerCase();
     if (cfg.dropLoremIpsum && lower.includes("lorem ipsum")) return { reason: "lorem-ipsum" };
     if (cfg.dropCurlyBracket && line.includes("{")) return { reason: "curly-bracket" };
-    const words = splitWords(line);
+    const words = wordStats(line);
     if (
-      words.length < cfg.minWordsPerLine ||
-      words.some((w) => w.length > cfg.maxWordLength) ||
+      words.count < cfg.minWordsPerLine ||
+      words.longest > cfg.maxWordLength ||
       lower.includes("javascript") ||
       cfg.policySubstrings.some((s) => lower.includes(s))
     ) {

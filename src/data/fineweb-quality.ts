@@ -3,7 +3,7 @@
  * punctuation, the share of short lines, the characters in duplicated lines, and the ratio
  * of newlines to words (lists).
  */
-import { findDuplicates, splitWords } from "./text-stats.js";
+import { findDuplicates, wordStats } from "./text-stats.js";
 
 export interface FineWebQualityConfig {
   enabled: boolean;
@@ -41,7 +41,7 @@ export function fineWebQuality(text: string, cfg: FineWebQualityConfig): string 
   const chars = text.length - (text.match(/\n/g)?.length ?? 0);
   if (findDuplicates(lines).chars / Math.max(1, chars) > cfg.maxDupLineCharRatio)
     return "dup-line-chars";
-  const words = splitWords(text).length;
+  const words = wordStats(text).count;
   if ((text.match(/\n/g)?.length ?? 0) / Math.max(1, words) > cfg.maxNewlineWordRatio)
     return "list-ratio";
   return null;

@@ -11,6 +11,35 @@ export function splitWords(text: string): string[] {
   return w;
 }
 
+/** Number of whitespace-separated words and the length of the longest, without allocating. */
+export function wordStats(text: string): { count: number; longest: number } {
+  let count = 0;
+  let longest = 0;
+  let cur = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // ASCII whitespace and the common Unicode spaces
+    if (
+      c === 32 ||
+      (c >= 9 && c <= 13) ||
+      c === 0xa0 ||
+      c === 0x3000 ||
+      (c >= 0x2000 && c <= 0x200a)
+    ) {
+      if (cur > 0) {
+        count++;
+        if (cur > longest) longest = cur;
+        cur = 0;
+      }
+    } else cur++;
+  }
+  if (cur > 0) {
+    count++;
+    if (cur > longest) longest = cur;
+  }
+  return { count, longest };
+}
+
 /** Characters that count as punctuation/symbols (ASCII punctuation plus common Unicode). */
 export const PUNCT_RE = /^[\p{P}\p{S}]+$/u;
 
