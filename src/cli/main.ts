@@ -8,6 +8,7 @@ import { packageVersion } from "../util/versions.js";
 import { registerCorpus } from "./corpus.js";
 import { registerData } from "./data.js";
 import { registerSample } from "./sample.js";
+import { registerSpeedrun } from "./speedrun.js";
 import { registerTokenizer } from "./tokenizer.js";
 import { registerTrain } from "./train.js";
 import { registerExport } from "./export.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerTokenizer(program);
   registerTrain(program);
   registerSample(program);
+  registerSpeedrun(program);
   registerExport(program);
   registerCompute(program);
   return program;

@@ -19,25 +19,68 @@ export function registerSample(program: Command): void {
         "'english: bread => french:'), and stops at the end of the line by default.",
     )
     .option("-r, --run <name>", "run name", "default")
-    .option("--checkpoint <dir>", "checkpoint folder, or a checkpoints/<stage> folder for its latest (default: runs/<run>/checkpoints/pretrain)")
+    .option(
+      "--checkpoint <dir>",
+      "checkpoint folder, or a checkpoints/<stage> folder for its latest (default: runs/<run>/checkpoints/pretrain)",
+    )
     .option("--tokenizer <dir>", "tokenizer (default: runs/<run>/tokenizer)")
     .option("-p, --prompt <text>", "the text to continue", "")
     .option("--prompt-file <file>", "read the prompt from a file")
     .option("--few-shot <file>", "examples to put before the prompt")
-    .addOption(new Option("-n, --max-tokens <n>", "new tokens at most").default(128).argParser(positiveInt("--max-tokens")))
-    .addOption(new Option("-t, --temperature <x>", "0 = greedy; higher = more random").default(0.8).argParser(numberIn("--temperature", 0, 100)))
-    .addOption(new Option("--top-k <n>", "sample among the k most likely tokens (0 = off)").default(0).argParser(nonNegativeInt("--top-k")))
-    .addOption(new Option("--top-p <x>", "nucleus sampling mass (1 = off)").default(1).argParser(numberIn("--top-p", 1e-9, 1)))
-    .addOption(new Option("--min-p <x>", "drop tokens below min-p × the top probability (0 = off)").default(0).argParser(numberIn("--min-p", 0, 0.999)))
-    .addOption(new Option("--repetition-penalty <x>", "> 1 discourages repeating context tokens (1 = off)").default(1).argParser(numberIn("--repetition-penalty", 0.01, 100)))
+    .addOption(
+      new Option("-n, --max-tokens <n>", "new tokens at most")
+        .default(128)
+        .argParser(positiveInt("--max-tokens")),
+    )
+    .addOption(
+      new Option("-t, --temperature <x>", "0 = greedy; higher = more random")
+        .default(0.8)
+        .argParser(numberIn("--temperature", 0, 100)),
+    )
+    .addOption(
+      new Option("--top-k <n>", "sample among the k most likely tokens (0 = off)")
+        .default(0)
+        .argParser(nonNegativeInt("--top-k")),
+    )
+    .addOption(
+      new Option("--top-p <x>", "nucleus sampling mass (1 = off)")
+        .default(1)
+        .argParser(numberIn("--top-p", 1e-9, 1)),
+    )
+    .addOption(
+      new Option("--min-p <x>", "drop tokens below min-p × the top probability (0 = off)")
+        .default(0)
+        .argParser(numberIn("--min-p", 0, 0.999)),
+    )
+    .addOption(
+      new Option("--repetition-penalty <x>", "> 1 discourages repeating context tokens (1 = off)")
+        .default(1)
+        .argParser(numberIn("--repetition-penalty", 0.01, 100)),
+    )
     .option("--stop <text>", "stop when this text is generated (repeatable)", collect, [])
-    .addOption(new Option("--samples <n>", "how many continuations").default(1).argParser(positiveInt("--samples")))
-    .addOption(new Option("--seed <n>", "random seed (same seed, same text)").default(1).argParser(nonNegativeInt("--seed")))
-    .addOption(new Option("--show-probs [k]", "print the top-k next-token probabilities at each step").argParser(positiveInt("--show-probs")))
+    .addOption(
+      new Option("--samples <n>", "how many continuations")
+        .default(1)
+        .argParser(positiveInt("--samples")),
+    )
+    .addOption(
+      new Option("--seed <n>", "random seed (same seed, same text)")
+        .default(1)
+        .argParser(nonNegativeInt("--seed")),
+    )
+    .addOption(
+      new Option(
+        "--show-probs [k]",
+        "print the top-k next-token probabilities at each step",
+      ).argParser(positiveInt("--show-probs")),
+    )
     .action(async (o) => {
       const run = new RunDir(o.run);
       const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
-      const { ckpt, decoder } = await openForGeneration(o.checkpoint ?? run.path("checkpoints", "pretrain"), tok);
+      const { ckpt, decoder } = await openForGeneration(
+        o.checkpoint ?? run.path("checkpoints", "pretrain"),
+        tok,
+      );
       let prompt: string = o.prompt;
       if (o.promptFile) prompt = (await readFile(o.promptFile, "utf8")) + prompt;
       const stops: string[] = [...o.stop];
@@ -74,8 +117,13 @@ export function registerSample(program: Command): void {
           onText: k ? undefined : (t) => process.stdout.write(t),
           onProbs: k
             ? (step, top, chosen) => {
-                const cells = top.map((t) => `${show(tok.decode([t.id])).padStart(12)} ${(100 * t.prob).toFixed(1).padStart(5)}%`);
-                process.stdout.write(`${String(step).padStart(4)}  ${cells.join("  ")}   → ${show(tok.decode([chosen]))}\n`);
+                const cells = top.map(
+                  (t) =>
+                    `${show(tok.decode([t.id])).padStart(12)} ${(100 * t.prob).toFixed(1).padStart(5)}%`,
+                );
+                process.stdout.write(
+                  `${String(step).padStart(4)}  ${cells.join("  ")}   → ${show(tok.decode([chosen]))}\n`,
+                );
               }
             : undefined,
         });

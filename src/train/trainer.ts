@@ -274,7 +274,23 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   });
   const loader = new ShardLoader(trainFiles, o.batchSize, o.seqLen);
   loader.reset(state.loader);
-  const valLoader = valFiles.length ? new ShardLoader(valFiles, o.batchSize, o.seqLen) : null;
+  // validation uses fewer rows per batch, and fewer batches, when the val split is small
+  let valLoader: ShardLoader | null = null;
+  let evalBatches = o.evalBatches;
+  if (valFiles.length) {
+    const probe = new ShardLoader(valFiles, 1, o.seqLen);
+    const longest = Math.max(...probe.counts);
+    const Bv = Math.min(o.batchSize, Math.floor((longest - 1) / o.seqLen));
+    if (Bv >= 1) {
+      valLoader = new ShardLoader(valFiles, Bv, o.seqLen);
+      const batches = probe.counts.reduce((a, n) => a + Math.floor((n - 1) / (Bv * o.seqLen)), 0);
+      evalBatches = Math.max(1, Math.min(o.evalBatches, batches));
+    } else {
+      print(
+        `warning: the validation split (${longest} tokens) is shorter than one sequence; no validation`,
+      );
+    }
+  }
   const bytesPerToken = tokenByteLengths(o.tokenizer, cfg.vocabSize);
 
   const params = model.numParams();
@@ -320,7 +336,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   };
   const runEval = () => {
     if (!valLoader) return;
-    const v = evaluate(model, valLoader, o.evalBatches, bytesPerToken);
+    const v = evaluate(model, valLoader, evalBatches, bytesPerToken);
     state.val.push({ step: state.step, ...v });
     finalVal = v;
     log("val", { step: state.step, ...v });

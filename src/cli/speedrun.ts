@@ -1,0 +1,62 @@
+/** `chatforge speedrun`: raw corpus to a sampling base model, every stage, one command. */
+import { type Command, Option } from "commander";
+import { SPEEDRUN_STEPS, speedrun } from "../speedrun/speedrun.js";
+import { PRESETS } from "../train/presets.js";
+import { formatDuration } from "../util/progress.js";
+import { RunDir } from "../util/run-dir.js";
+import { collect, positiveInt } from "./args.js";
+
+export function registerSpeedrun(program: Command): void {
+  program
+    .command("speedrun")
+    .summary("every stage end to end: corpus → data → tokenizer → shards → pretraining → report")
+    .description(
+      "Runs the whole pipeline into runs/<run>/ and writes runs/<run>/report.md:\n" +
+        "  corpus build → data run → tokenizer train → data tokenize → train → samples.\n" +
+        "Stages already complete are reused, and training resumes from its last checkpoint, so an\n" +
+        "interrupted speedrun is continued by running the same command again.",
+    )
+    .option("-r, --run <name>", "run name", "speedrun")
+    .addOption(
+      new Option("--preset <name>", "model size").choices(Object.keys(PRESETS)).default("tiny"),
+    )
+    .addOption(
+      new Option(
+        "--steps <n>",
+        `training steps (default: ${Object.entries(SPEEDRUN_STEPS)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")})`,
+      ).argParser(positiveInt("--steps")),
+    )
+    .addOption(
+      new Option("--vocab-size <n>", "tokenizer vocabulary")
+        .default(8192)
+        .argParser(positiveInt("--vocab-size")),
+    )
+    .addOption(
+      new Option(
+        "--limit <n>",
+        "at most n documents per packaged dataset (quick checks)",
+      ).argParser(positiveInt("--limit")),
+    )
+    .option("--prompt <text>", "sample prompts (repeatable)", collect, [])
+    .option("-q, --quiet", "no progress bars", false)
+    .action(async (o) => {
+      const r = await speedrun({
+        run: new RunDir(o.run),
+        preset: o.preset,
+        steps: o.steps,
+        vocabSize: o.vocabSize,
+        limitPerSource: o.limit,
+        prompts: (o.prompt as string[]).length
+          ? o.prompt
+          : ["The President said that", "Call me Ishmael. Some years ago", "The whale"],
+        quiet: o.quiet,
+      });
+      const total = r.timings.reduce((a, t) => a + t.seconds, 0);
+      const v = r.train.finalVal;
+      process.stdout.write(
+        `\nspeedrun done in ${formatDuration(total)}${v ? `: val loss ${v.loss.toFixed(3)}, ${v.bpb.toFixed(3)} bits/byte` : ""}\nreport: ${r.reportPath}\n`,
+      );
+    });
+}

@@ -1,0 +1,130 @@
+/**
+ * The speedrun's `report.md`: what each stage did, in numbers a person can check, with the
+ * pictures (data funnel, loss curve) and the samples. Paths are relative to the run directory,
+ * so the report renders wherever the run directory is viewed.
+ */
+import type { CorpusSummary } from "../corpus/index.js";
+import { type Funnel, formatFunnel } from "../data/pipeline.js";
+import type { TokenizeSummary } from "../data/tokenize.js";
+import { type CompressionRow, formatCompressionReport } from "../tokenizer/report.js";
+import type { TrainStats } from "../tokenizer/train.js";
+import type { TrainResult } from "../train/trainer.js";
+import { formatBytes, formatCount, formatDuration } from "../util/progress.js";
+
+export interface StageTiming {
+  name: string;
+  seconds: number;
+  reused: boolean;
+}
+
+export interface ReportInput {
+  runName: string;
+  root: string;
+  machine: Record<string, string | number>;
+  timings: StageTiming[];
+  corpus: CorpusSummary;
+  funnel: Funnel;
+  tokenizer: {
+    vocabSize: number;
+    stats?: TrainStats;
+    compression: CompressionRow[];
+    heldOutFiles: number;
+  };
+  shards: TokenizeSummary;
+  train: TrainResult;
+  presetName: string;
+}
+
+const code = (s: string) => `\`\`\`\n${s}\n\`\`\``;
+
+export function speedrunReport(r: ReportInput): string {
+  const L: string[] = [];
+  const total = r.timings.reduce((a, t) => a + t.seconds, 0);
+  L.push(`# chatforge speedrun: \`${r.runName}\``, "");
+  L.push(
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${r.machine.cpu} · ${r.machine.cores} cores · Node ${r.machine.node} · ${r.machine.backend}`,
+    "",
+  );
+  L.push("| stage | time | |", "|---|---:|---|");
+  for (const t of r.timings)
+    L.push(
+      `| ${t.name} | ${formatDuration(t.seconds)} | ${t.reused ? "reused from an earlier run" : ""} |`,
+    );
+  L.push(`| **total** | **${formatDuration(total)}** | |`, "");
+
+  const c = r.corpus;
+  L.push("## 1. Corpus", "");
+  L.push(
+    `${c.documents} documents, ${formatBytes(c.payloadBytes)} of HTTP payload in ${c.files.length} gzipped WARC files (${formatBytes(c.warcBytes)}), from packages installed by \`npm ci\`:`,
+    "",
+  );
+  L.push("| source | documents | payload |", "|---|---:|---:|");
+  for (const [name, s] of Object.entries(c.sources))
+    L.push(`| ${name} | ${s.documents} | ${formatBytes(s.payloadBytes)} |`);
+  L.push("");
+
+  L.push("## 2. Data pipeline (FineWeb-style)", "");
+  L.push(code(formatFunnel(r.funnel)), "", "![data funnel](data/funnel.svg)", "");
+  L.push("What each filter removed, with the reason, is in `data/removed/<stage>.jsonl.gz`.", "");
+
+  const t = r.tokenizer;
+  L.push("## 3. Tokenizer", "");
+  if (t.stats) {
+    L.push(
+      `Byte-level BPE, GPT-4 split pattern, ${t.vocabSize} tokens (${t.stats.merges} merges + 256 bytes + special tokens), trained on ${formatBytes(t.stats.bytes)} (${t.stats.documents} documents, ${formatCount(t.stats.uniqueChunks)} unique chunks) in ${(t.stats.countSeconds + t.stats.mergeSeconds).toFixed(1)} s.`,
+      "",
+    );
+  } else {
+    L.push(`${t.vocabSize} tokens (reused from an earlier run).`, "");
+  }
+  if (t.compression.length) {
+    L.push(
+      `Compression on held-out text (the last clean file, ${formatBytes(t.compression[0]!.bytes)}, not used to train the tokenizer):`,
+      "",
+    );
+    L.push(code(formatCompressionReport(t.compression)), "");
+  }
+
+  const s = r.shards;
+  L.push("## 4. Token shards", "");
+  L.push(
+    `llm.c format, ${s.tokenBytes * 8}-bit tokens, \`<|endoftext|>\` (id ${s.eot}) before every document:`,
+    "",
+  );
+  L.push("| split | documents | tokens | shards |", "|---|---:|---:|---:|");
+  L.push(`| train | ${s.train.docs} | ${formatCount(s.train.tokens)} | ${s.train.shards.length} |`);
+  L.push(`| val | ${s.val.docs} | ${formatCount(s.val.tokens)} | ${s.val.shards.length} |`, "");
+
+  const tr = r.train;
+  const st = tr.state;
+  const last = st.history.at(-1);
+  L.push("## 5. Pretraining", "");
+  L.push(
+    `GPT-2 \`${r.presetName}\` preset: ${(tr.params / 1e6).toFixed(2)}M parameters. ${st.step} steps, ${formatCount(st.tokensSeen)} tokens (${(st.tokensSeen / Math.max(1, s.train.tokens)).toFixed(1)} epochs) in ${formatDuration(st.seconds)}: ${formatCount(st.tokensSeen / Math.max(1e-9, st.seconds))} tokens/s on average, MFU ${(100 * tr.mfu).toFixed(1)}% at the end.`,
+    "",
+  );
+  if (last)
+    L.push(
+      `Final training loss ${last.loss.toFixed(3)} nats/token (a uniform guess over the vocabulary is ${Math.log(t.vocabSize).toFixed(3)}).`,
+    );
+  if (tr.finalVal) {
+    L.push(
+      `**Validation: loss ${tr.finalVal.loss.toFixed(3)} nats/token, ${tr.finalVal.bpb.toFixed(3)} bits per byte.**`,
+    );
+  }
+  L.push("", "![loss curve](plots/pretrain-loss.svg)", "");
+  if (st.val.length) {
+    L.push("| step | val loss | bits/byte |", "|---:|---:|---:|");
+    for (const v of st.val) L.push(`| ${v.step} | ${v.loss.toFixed(3)} | ${v.bpb.toFixed(3)} |`);
+    L.push("");
+  }
+
+  L.push("## 6. Samples", "");
+  L.push("Temperature 0.8, top-k 50, from the final checkpoint (the prompt in bold):", "");
+  for (const smp of tr.samples) L.push(`> **${smp.prompt}**${smp.text.replace(/\n/g, " ⏎ ")}`, "");
+  L.push(
+    `Try more: \`node bin/chatforge.js sample --run ${r.runName} --prompt "..." --show-probs\``,
+    "",
+  );
+  return `${L.join("\n")}\n`;
+}

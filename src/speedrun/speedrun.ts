@@ -1,0 +1,228 @@
+/**
+ * The speedrun: every stage from raw corpus to a sampling base model, in order, in one run
+ * directory, then a report. Each stage is skipped when its output is already complete, so an
+ * interrupted speedrun continues where it stopped (training resumes from its checkpoint).
+ *
+ *   corpus build → data run → tokenizer train → data tokenize → train → samples → report.md
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { buildCorpus, type CorpusSummary } from "../corpus/index.js";
+import { defaultDataConfig } from "../data/config.js";
+import { runLocal } from "../data/executor.js";
+import type { Funnel } from "../data/pipeline.js";
+import { type TokenizeSummary, tokenizeData } from "../data/tokenize.js";
+import { describeBackend } from "../tensor/backend.js";
+import {
+  listInputFiles,
+  readDocuments,
+  type TrainStats,
+  trainTokenizerWithStats,
+} from "../tokenizer/index.js";
+import { type CompressionRow, compressionReport } from "../tokenizer/report.js";
+import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { gpt2Config, preset } from "../train/presets.js";
+import { type TrainResult, train } from "../train/trainer.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
+import { UserError } from "../util/errors.js";
+import type { RunDir } from "../util/run-dir.js";
+import { versions } from "../util/versions.js";
+import { type StageTiming, speedrunReport } from "./report.js";
+
+export interface SpeedrunOptions {
+  run: RunDir;
+  preset: string;
+  /** Training steps (default: the preset's speedrun budget). */
+  steps?: number;
+  vocabSize: number;
+  /** At most this many documents per packaged dataset (quick checks). */
+  limitPerSource?: number;
+  prompts: string[];
+  quiet?: boolean;
+  print?: (line: string) => void;
+}
+
+/** Steps that fit the 20-minute speedrun on 2 cores (training takes most of it). */
+export const SPEEDRUN_STEPS: Record<string, number> = { tiny: 1500, small: 2000, medium: 2000 };
+
+export interface SpeedrunResult {
+  reportPath: string;
+  timings: StageTiming[];
+  train: TrainResult;
+}
+
+export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
+  const print = o.print ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const run = o.run;
+  const timings: StageTiming[] = [];
+  // stage times survive reruns, so the report shows what each stage cost when it really ran
+  const timesPath = run.path("speedrun-times.json");
+  let previous: Record<string, number> = {};
+  try {
+    previous = JSON.parse(readFileSync(timesPath, "utf8"));
+  } catch {
+    // first run
+  }
+  const stage = async <T>(name: string, done: boolean, fn: () => Promise<T>): Promise<T> => {
+    print(`\n== ${name}${done ? " (already done: reusing)" : ""}`);
+    const t0 = performance.now();
+    const r = await fn();
+    const seconds = (performance.now() - t0) / 1000;
+    const reused = done && previous[name] !== undefined;
+    if (!reused) previous[name] = seconds;
+    timings.push({ name, seconds: previous[name]!, reused });
+    await writeJsonAtomic(timesPath, previous);
+    return r;
+  };
+  const log = run.log("speedrun");
+  log.start({ ...o, run: run.name, print: undefined });
+
+  // 1. corpus
+  const corpusDir = run.path("corpus");
+  const corpus: CorpusSummary = await stage(
+    "corpus",
+    existsSync(join(corpusDir, "summary.json")),
+    () =>
+      buildCorpus({
+        outDir: corpusDir,
+        packaged: ["sotu", "moby-dick", "spam-assassin"],
+        htmlDirs: [],
+        warcs: [],
+        jsonls: [],
+        files: 4,
+        limitPerSource: o.limitPerSource,
+        quiet: o.quiet,
+      }),
+  );
+
+  // 2. data pipeline
+  const dataDir = run.path("data");
+  const funnel: Funnel = await stage("data", existsSync(join(dataDir, "funnel.json")), async () => {
+    const inputs = corpus.files.map((f) => join(corpusDir, f.name));
+    return runLocal(defaultDataConfig(inputs, dataDir, inputs.length), { quiet: o.quiet });
+  });
+  const clean = readdirSync(dataDir)
+    .filter((n) => /^clean-\d+\.jsonl\.gz$/.test(n))
+    .sort()
+    .map((n) => join(dataDir, n));
+  if (clean.length === 0) throw new UserError(`the data pipeline kept no documents (${dataDir})`);
+
+  // 3. tokenizer: trained on all clean files but the last, which is held out for the report
+  const tokDir = run.path("tokenizer");
+  const trainFiles = clean.length > 1 ? clean.slice(0, -1) : clean;
+  const heldOut = clean.length > 1 ? clean.slice(-1) : [];
+  let tokStats: TrainStats | undefined;
+  const tok: Tokenizer = await stage(
+    "tokenizer",
+    existsSync(join(tokDir, "tokenizer-config.json")),
+    async () => {
+      if (existsSync(join(tokDir, "tokenizer-config.json"))) return Tokenizer.load(tokDir);
+      const r = await trainTokenizerWithStats({
+        inputs: trainFiles,
+        vocabSize: o.vocabSize,
+        name: `${run.name}-${o.vocabSize}`,
+        quiet: o.quiet,
+      });
+      await r.tokenizer.save(tokDir);
+      tokStats = r.stats;
+      return r.tokenizer;
+    },
+  );
+  const heldOutTexts: string[] = [];
+  for (const f of await listInputFiles(heldOut))
+    for await (const d of readDocuments(f)) heldOutTexts.push(d);
+  const compression: CompressionRow[] = heldOutTexts.length
+    ? compressionReport(
+        [tok, Tokenizer.fromTiktoken("r50k_base"), Tokenizer.fromTiktoken("cl100k_base")],
+        heldOutTexts,
+      )
+    : [];
+
+  // 4. shards
+  const shardsDir = run.path("shards");
+  const shardSummaryPath = join(shardsDir, "summary.json");
+  const shards: TokenizeSummary = await stage(
+    "tokenize",
+    existsSync(shardSummaryPath),
+    async () => {
+      if (existsSync(shardSummaryPath)) {
+        const { readFile } = await import("node:fs/promises");
+        return JSON.parse(await readFile(shardSummaryPath, "utf8")) as TokenizeSummary;
+      }
+      const s = await tokenizeData({
+        dataDir,
+        outDir: shardsDir,
+        tokenizer: tokDir,
+        valFraction: 0.02,
+        shardTokens: 10_000_000,
+        workers: availableParallelism(),
+        quiet: o.quiet,
+      });
+      await writeJsonAtomic(shardSummaryPath, s);
+      return s;
+    },
+  );
+
+  // 5. pretraining
+  const p = preset(o.preset);
+  const steps = o.steps ?? SPEEDRUN_STEPS[o.preset] ?? 1000;
+  const ckptRoot = run.path("checkpoints", "pretrain");
+  const trained = await stage("train", false, () =>
+    train({
+      run,
+      stage: "pretrain",
+      shardsDir,
+      tokenizer: tok,
+      modelConfig: gpt2Config(p, tok.vocabSize, tok.specialTokenId("<|endoftext|>")),
+      batchSize: p.batchSize,
+      seqLen: p.nCtx,
+      gradAccum: 1,
+      steps,
+      lr: p.lr,
+      warmup: Math.min(100, Math.floor(steps / 10)),
+      schedule: "cosine",
+      minLrRatio: 0.1,
+      weightDecay: 0.1,
+      clip: 1,
+      evalEvery: Math.max(50, Math.floor(steps / 10)),
+      evalBatches: 8,
+      sampleEvery: Math.max(100, Math.floor(steps / 3)),
+      samplePrompts: o.prompts,
+      sampleTokens: 64,
+      checkpointEvery: Math.max(50, Math.floor(steps / 10)),
+      keep: 2,
+      seed: 1337,
+      resume: existsSync(ckptRoot),
+      overwrite: false,
+      quiet: o.quiet,
+      print,
+      log: (event, fields) => log.write(`train.${event}`, fields),
+    }),
+  );
+
+  // 6. report
+  const reportPath = run.path("report.md");
+  await writeFileAtomic(
+    reportPath,
+    speedrunReport({
+      runName: run.name,
+      root: run.root,
+      machine: { ...versions(), backend: describeBackend() },
+      timings,
+      corpus,
+      funnel,
+      tokenizer: {
+        vocabSize: tok.vocabSize,
+        stats: tokStats,
+        compression,
+        heldOutFiles: heldOut.length,
+      },
+      shards,
+      train: trained,
+      presetName: o.preset,
+    }),
+  );
+  log.end({ timings, val: trained.finalVal });
+  return { reportPath, timings, train: trained };
+}
