@@ -7,7 +7,8 @@ export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 export function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got "${v}"`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UserError(`${name} must be a positive integer, got "${v}"`);
     return n;
   };
 }
@@ -15,7 +16,8 @@ export function positiveInt(name: string) {
 export function nonNegativeInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} must be an integer ≥ 0, got "${v}"`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UserError(`${name} must be an integer ≥ 0, got "${v}"`);
     return n;
   };
 }

@@ -8,8 +8,8 @@ import {
   verifyCorpus,
 } from "../corpus/index.js";
 import { UserError } from "../util/errors.js";
-import { collect, positiveInt } from "./args.js";
 import { RunDir } from "../util/run-dir.js";
+import { collect, positiveInt } from "./args.js";
 
 export function registerCorpus(program: Command): void {
   const corpus = program
