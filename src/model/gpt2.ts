@@ -9,17 +9,8 @@
  *   for each block:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
  *   logits = ln_f(x) · wteᵀ
  */
-import { attention } from "../tensor/attention.js";
-import {
-  add,
-  crossEntropy,
-  dropout,
-  embedding,
-  gelu,
-  layerNorm,
-  linear,
-  splitLast,
-} from "../tensor/ops.js";
+import { attentionPacked } from "../tensor/attention.js";
+import { add, crossEntropy, dropout, embedding, gelu, layerNorm, linear } from "../tensor/ops.js";
 import { Rng } from "../tensor/rng.js";
 import { type DType, parameter, type Tensor } from "../tensor/tensor.js";
 
@@ -109,8 +100,7 @@ export class GPT2 {
   block(blk: GPT2Block, x: Tensor, training = false): Tensor {
     const { nEmbd: d, nHead, eps = 1e-5, dropout: p = 0 } = this.config;
     const h = layerNorm(x, blk.ln1w, blk.ln1b, eps);
-    const [q, k, v] = splitLast(linear(h, blk.attnW, blk.attnB), [d, d, d]);
-    const a = attention(q!, k!, v!, { nHead });
+    const a = attentionPacked(linear(h, blk.attnW, blk.attnB), { nHead, headSize: d / nHead });
     x = add(x, dropout(linear(a, blk.projW, blk.projB), p, this.rng, training));
     const m = gelu(linear(layerNorm(x, blk.ln2w, blk.ln2b, eps), blk.fcW, blk.fcB));
     return add(x, dropout(linear(m, blk.fcProjW, blk.fcProjB), p, this.rng, training));

@@ -54,59 +54,60 @@ export interface AttentionOptions {
   rope?: Rope | null;
 }
 
-/** Copies [B, T, nh·hs] (row stride C) into head-major [B, nh, T, hs]. */
-function toHeads(src: Data, dst: Data, B: number, T: number, nh: number, hs: number): void {
-  const C = nh * hs;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const so = (b * T + t) * C;
-      for (let h = 0; h < nh; h++) {
-        dst.set(src.subarray(so + h * hs, so + h * hs + hs), ((b * nh + h) * T + t) * hs);
-      }
-    }
-  }
-}
-
-/** Adds head-major [B, nh, T, hs] into [B, T, nh·hs]. */
-function addFromHeads(src: Data, dst: Data, B: number, T: number, nh: number, hs: number) {
-  const C = nh * hs;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < nh; h++) {
-      for (let t = 0; t < T; t++) {
-        const so = ((b * nh + h) * T + t) * hs;
-        const d = (b * T + t) * C + h * hs;
-        for (let i = 0; i < hs; i++) dst[d + i]! += src[so + i]!;
-      }
-    }
-  }
-}
-
-/** Rotates head-major [n, T, hs] in place by +θ (forward) or −θ (backward). */
-function rotate(x: Data, n: number, T: number, hs: number, rope: Rope, sign: 1 | -1): void {
+/**
+ * Rotates the heads of x ([B, T, nh·hs] with row stride ld, first head at offset off) by +θ
+ * (forward) or −θ (backward), writing into y (same layout, may alias x).
+ */
+function rotate(
+  x: Data,
+  y: Data,
+  off: number,
+  ld: number,
+  B: number,
+  T: number,
+  nh: number,
+  hs: number,
+  rope: Rope,
+  sign: 1 | -1,
+): void {
   const h = hs / 2;
-  for (let j = 0; j < n; j++) {
+  for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
-      const o = (j * T + t) * hs;
+      const row = off + (b * T + t) * ld;
       const r = t * h;
-      for (let i = 0; i < h; i++) {
-        const c = rope.cos[r + i]!;
-        const s = sign * rope.sin[r + i]!;
-        const a = x[o + i]!;
-        const b = x[o + i + h]!;
-        x[o + i] = a * c - b * s;
-        x[o + i + h] = b * c + a * s;
+      for (let j = 0; j < nh; j++) {
+        const o = row + j * hs;
+        for (let i = 0; i < h; i++) {
+          const c = rope.cos[r + i]!;
+          const s = sign * rope.sin[r + i]!;
+          const a = x[o + i]!;
+          const bb = x[o + i + h]!;
+          y[o + i] = a * c - bb * s;
+          y[o + i + h] = bb * c + a * s;
+        }
       }
     }
   }
 }
 
-/** Causal self-attention; see the file comment for shapes and maths. */
+interface View {
+  t: Tensor;
+  /** Offset of head 0 in each row, and the row stride. */
+  off: number;
+  ld: number;
+}
+
+/**
+ * Causal self-attention; see the file comment for shapes and maths.
+ * q: [B, T, H·hs]; k, v: [B, T, Hkv·hs]; returns [B, T, H·hs].
+ */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
   const op = "attention";
   const H = opts.nHead;
   const Hkv = opts.nKvHead ?? H;
-  if (q.ndim !== 3 || k.ndim !== 3 || v.ndim !== 3)
+  if (q.ndim !== 3 || k.ndim !== 3 || v.ndim !== 3) {
     shapeError(op, "q, k, v must be [B, T, C]", q, k, v);
+  }
   const [B, T, Cq] = q.shape as [number, number, number];
   const hs = Cq / H;
   if (!Number.isInteger(hs) || H % Hkv !== 0) {
@@ -115,102 +116,184 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const Ckv = Hkv * hs;
   for (const t of [k, v]) {
     if (t.dim(0) !== B || t.dim(1) !== T || t.dim(2) !== Ckv) {
-      shapeError(
-        op,
-        `k and v must be [${B}, ${T}, ${Ckv}] for ${Hkv} kv heads of size ${hs}`,
-        q,
-        k,
-        v,
-      );
+      const why = `k and v must be [${B}, ${T}, ${Ckv}] for ${Hkv} kv heads of size ${hs}`;
+      shapeError(op, why, q, k, v);
     }
   }
-  const rope = opts.rope ?? null;
-  if (rope && (rope.cos.length < T * (hs / 2) || hs % 2 !== 0)) {
-    shapeError(op, `rope tables too small for T=${T}, head size ${hs}`, q);
+  return core(
+    op,
+    { t: q, off: 0, ld: Cq },
+    { t: k, off: 0, ld: Ckv },
+    { t: v, off: 0, ld: Ckv },
+    B,
+    T,
+    H,
+    Hkv,
+    hs,
+    opts.rope ?? null,
+  );
+}
+
+/**
+ * The same attention on one packed projection qkv: [B, T, (H + 2·Hkv)·hs] holding q, k, v side
+ * by side (GPT-2's c_attn output). Reads the heads in place: no split copies.
+ */
+export function attentionPacked(qkv: Tensor, opts: AttentionOptions & { headSize: number }) {
+  const op = "attention";
+  const H = opts.nHead;
+  const Hkv = opts.nKvHead ?? H;
+  const hs = opts.headSize;
+  const C = (H + 2 * Hkv) * hs;
+  if (qkv.ndim !== 3 || qkv.dim(2) !== C || H % Hkv !== 0) {
+    shapeError(op, `packed qkv must be [B, T, ${C}] for ${H}+2·${Hkv} heads of size ${hs}`, qkv);
   }
-  const dt = q.dtype;
-  const kern = kernelsFor(q.data);
+  const [B, T] = qkv.shape as [number, number, number];
+  return core(
+    op,
+    { t: qkv, off: 0, ld: C },
+    { t: qkv, off: H * hs, ld: C },
+    { t: qkv, off: (H + Hkv) * hs, ld: C },
+    B,
+    T,
+    H,
+    Hkv,
+    hs,
+    opts.rope ?? null,
+  );
+}
+
+function core(
+  op: string,
+  q: View,
+  k: View,
+  v: View,
+  B: number,
+  T: number,
+  H: number,
+  Hkv: number,
+  hs: number,
+  rope: Rope | null,
+): Tensor {
+  if (rope && (rope.cos.length < T * (hs / 2) || hs % 2 !== 0)) {
+    shapeError(op, `rope tables too small for T=${T}, head size ${hs}`, q.t);
+  }
+  const dt = q.t.dtype;
+  const kern = kernelsFor(q.t.data);
   const group = H / Hkv;
   const scale = 1 / Math.sqrt(hs);
-  const Q = empty(B * H * T * hs, dt);
-  const K = empty(B * Hkv * T * hs, dt);
-  const V = empty(B * Hkv * T * hs, dt);
-  toHeads(q.data, Q, B, T, H, hs);
-  toHeads(k.data, K, B, T, Hkv, hs);
-  toHeads(v.data, V, B, T, Hkv, hs);
-  if (rope) {
-    rotate(Q, B * H, T, hs, rope, 1);
-    rotate(K, B * Hkv, T, hs, rope, 1);
-  }
-  const P = empty(B * H * T * T, dt);
-  const O = empty(B * H * T * hs, dt);
+  const Cq = H * hs;
   const TT = T * T;
-  const Ths = T * hs;
-  // S = Q Kᵀ for every head, then one causal softmax over all B·H·T rows, then O = P V
-  const head = (bh: number) => [bh * Ths, (bh + 1) * Ths] as const;
-  const kvOf = (bh: number) => Math.floor(bh / H) * Hkv + Math.floor((bh % H) / group);
+  // with RoPE, q and k are rotated into scratch copies of the same layout
+  let Q: Data = q.t.data;
+  let K: Data = k.t.data;
+  if (rope) {
+    Q = empty(q.t.size, dt);
+    K = empty(k.t.size, dt);
+    rotate(q.t.data, Q, q.off, q.ld, B, T, H, hs, rope, 1);
+    rotate(k.t.data, K, k.off, k.ld, B, T, Hkv, hs, rope, 1);
+  }
+  const V = v.t.data;
+  // head bh = b·H + h lives at row b·T, column h·hs; its kv head at b·Hkv + h / group
+  const qAt = (bh: number) => q.off + Math.floor(bh / H) * T * q.ld + (bh % H) * hs;
+  const kvh = (bh: number) => Math.floor((bh % H) / group);
+  const kAt = (bh: number) => k.off + Math.floor(bh / H) * T * k.ld + kvh(bh) * hs;
+  const vAt = (bh: number) => v.off + Math.floor(bh / H) * T * v.ld + kvh(bh) * hs;
+  const yAt = (bh: number) => Math.floor(bh / H) * T * Cq + (bh % H) * hs;
+  const P = empty(B * H * TT, dt);
+  // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
   for (let bh = 0; bh < B * H; bh++) {
-    const P_ = P.subarray(bh * TT, (bh + 1) * TT);
-    gemm(false, true, T, T, hs, 1, Q.subarray(...head(bh)), K.subarray(...head(kvOf(bh))), 0, P_);
+    const S = P.subarray(bh * TT, (bh + 1) * TT);
+    gemm(false, true, T, T, hs, 1, Q.subarray(qAt(bh)), K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
   }
   kern.softmaxFwd(P, P, B * H * T, T, scale, T);
-  for (let bh = 0; bh < B * H; bh++) {
-    const P_ = P.subarray(bh * TT, (bh + 1) * TT);
-    gemm(false, false, T, hs, T, 1, P_, V.subarray(...head(kvOf(bh))), 0, O.subarray(...head(bh)));
-  }
   const y = empty(B * T * Cq, dt);
-  y.fill(0);
-  addFromHeads(O, y, B, T, H, hs);
-  const res = new Tensor(y, [B, T, Cq], needsGrad(q, k, v), op);
+  for (let bh = 0; bh < B * H; bh++) {
+    const Pi = P.subarray(bh * TT, (bh + 1) * TT);
+    gemm(false, false, T, hs, T, 1, Pi, V.subarray(vAt(bh)), 0, y.subarray(yAt(bh)), T, v.ld, Cq);
+  }
+  const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
   if (res.requiresGrad) {
     record(() => {
-      if (!res.grad) return;
-      const dO = O; // reuse: O is no longer needed
-      toHeads(res.grad, dO, B, T, H, hs);
-      const dQ = empty(B * H * T * hs, dt);
-      const dK = empty(B * Hkv * T * hs, dt);
-      const dV = empty(B * Hkv * T * hs, dt);
-      dK.fill(0);
-      dV.fill(0);
-      // dP = dO Vᵀ and dV += Pᵀ dO per head; one softmax backward over all rows (dS in
-      // place of dP); then dQ = dS K and dK += dSᵀ Q per head
+      const dy = res.grad;
+      if (!dy) return;
+      const need = [q, k, v].map((x) => x.t.requiresGrad);
+      // gradients go straight into the inputs' grads (same layout), or into zeroed scratch
+      // copies first when RoPE has to rotate them back
+      const gq = need[0] ? (rope ? zeroed(q.t.size, dt) : q.t.ensureGrad()) : null;
+      const gk = need[1] ? (rope ? zeroed(k.t.size, dt) : k.t.ensureGrad()) : null;
+      const gv = need[2] ? v.t.ensureGrad() : null;
+      // dP = dy Vᵀ and dV += Pᵀ dy per head; one softmax backward over all rows (dS in place
+      // of dP); then dQ += dS K and dK += dSᵀ Q per head
       const dP = empty(B * H * TT, dt);
       for (let bh = 0; bh < B * H; bh++) {
-        const kv = kvOf(bh);
-        const P_ = P.subarray(bh * TT, (bh + 1) * TT);
-        const dO_ = dO.subarray(...head(bh));
-        gemm(
-          false,
-          true,
-          T,
-          T,
-          hs,
-          1,
-          dO_,
-          V.subarray(...head(kv)),
-          0,
-          dP.subarray(bh * TT, (bh + 1) * TT),
-        );
-        gemm(true, false, T, hs, T, 1, P_, dO_, 1, dV.subarray(...head(kv)));
+        const dyi = dy.subarray(yAt(bh));
+        const dPi = dP.subarray(bh * TT, (bh + 1) * TT);
+        gemm(false, true, T, T, hs, 1, dyi, V.subarray(vAt(bh)), 0, dPi, Cq, v.ld, T);
+        if (gv) {
+          const Pi = P.subarray(bh * TT, (bh + 1) * TT);
+          gemm(true, false, T, hs, T, 1, Pi, dyi, 1, gv.subarray(vAt(bh)), T, Cq, v.ld);
+        }
       }
       kern.softmaxBwd(P, dP, dP, B * H * T, T, scale);
       for (let bh = 0; bh < B * H; bh++) {
-        const kv = kvOf(bh);
         const dS = dP.subarray(bh * TT, (bh + 1) * TT);
-        gemm(false, false, T, hs, T, 1, dS, K.subarray(...head(kv)), 0, dQ.subarray(...head(bh)));
-        gemm(true, false, T, hs, T, 1, dS, Q.subarray(...head(bh)), 1, dK.subarray(...head(kv)));
+        if (gq)
+          gemm(
+            false,
+            false,
+            T,
+            hs,
+            T,
+            1,
+            dS,
+            K.subarray(kAt(bh)),
+            1,
+            gq.subarray(qAt(bh)),
+            T,
+            k.ld,
+            q.ld,
+          );
+        if (gk)
+          gemm(
+            true,
+            false,
+            T,
+            hs,
+            T,
+            1,
+            dS,
+            Q.subarray(qAt(bh)),
+            1,
+            gk.subarray(kAt(bh)),
+            T,
+            q.ld,
+            k.ld,
+          );
       }
       if (rope) {
-        rotate(dQ, B * H, T, hs, rope, -1);
-        rotate(dK, B * Hkv, T, hs, rope, -1);
+        if (gq) rotate(gq, gq, q.off, q.ld, B, T, H, hs, rope, -1);
+        if (gk) rotate(gk, gk, k.off, k.ld, B, T, Hkv, hs, rope, -1);
+        if (gq) addHeads(gq, q.t.ensureGrad(), q.off, q.ld, B * T, H * hs);
+        if (gk) addHeads(gk, k.t.ensureGrad(), k.off, k.ld, B * T, Hkv * hs);
       }
-      if (q.requiresGrad) addFromHeads(dQ, q.ensureGrad(), B, T, H, hs);
-      if (k.requiresGrad) addFromHeads(dK, k.ensureGrad(), B, T, Hkv, hs);
-      if (v.requiresGrad) addFromHeads(dV, v.ensureGrad(), B, T, Hkv, hs);
-      checkedGrad(op, q.grad);
-      checkedGrad(op, k.grad);
-      checkedGrad(op, v.grad);
+      checkedGrad(op, q.t.grad);
+      checkedGrad(op, k.t.grad);
+      checkedGrad(op, v.t.grad);
     });
   }
   return checked(op, res);
+}
+
+function zeroed(n: number, dt: "f32" | "f64"): Data {
+  const d = empty(n, dt);
+  d.fill(0);
+  return d;
+}
+
+/** dst[row, off..off+w) += src[row, off..off+w) for every row (stride ld). */
+function addHeads(src: Data, dst: Data, off: number, ld: number, rows: number, w: number) {
+  for (let r = 0; r < rows; r++) {
+    const o = off + r * ld;
+    for (let i = 0; i < w; i++) dst[o + i]! += src[o + i]!;
+  }
 }

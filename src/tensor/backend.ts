@@ -101,8 +101,9 @@ export function describeBackend(): string {
 }
 
 /**
- * C = alpha * op(A) op(B) + beta * C, row-major and contiguous: op(A) is M×K (A stored K×M
- * when transA), op(B) is K×N (B stored N×K when transB), C is M×N.
+ * C = alpha * op(A) op(B) + beta * C, row-major: op(A) is M×K (A stored K×M when transA),
+ * op(B) is K×N (B stored N×K when transB), C is M×N. Row strides (lda, ldb, ldc) default to
+ * contiguous storage; larger strides address column blocks of wider matrices (attention heads).
  */
 export function gemm(
   transA: boolean,
@@ -115,26 +116,15 @@ export function gemm(
   B: Data,
   beta: number,
   C: Data,
+  lda = transA ? M : K,
+  ldb = transB ? K : N,
+  ldc = N,
 ): void {
   if (M === 0 || N === 0) return;
   if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
-    getBackend().sgemm(
-      transA,
-      transB,
-      M,
-      N,
-      K,
-      alpha,
-      A,
-      transA ? M : K,
-      B,
-      transB ? K : N,
-      beta,
-      C,
-      N,
-    );
+    getBackend().sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   } else {
-    jsGemm(transA, transB, M, N, K, alpha, A, transA ? M : K, B, transB ? K : N, beta, C, N);
+    jsGemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { attention, ropeTables } from "./attention.js";
+import { attention, attentionPacked, ropeTables } from "./attention.js";
 import { type BackendName, getBackend, setBackend } from "./backend.js";
 import { gradCheck, randn } from "./gradcheck.js";
 import {
@@ -194,6 +194,17 @@ test("attention: causal MHA, GQA, RoPE, odd sizes", () => {
       [1, 7, 8],
       [1, 7, 8],
     ],
+  );
+  check(
+    "attn packed gqa rope",
+    ([qkv]) =>
+      attentionPacked(qkv!, {
+        nHead: 4,
+        nKvHead: 2,
+        headSize: 4,
+        rope: qkv!.dtype === "f64" ? rope : rope32,
+      }),
+    [[2, 7, 32]],
   );
   check("attn T=1", ([q, k, v]) => attention(q!, k!, v!, { nHead: 1 }), [
     [3, 1, 4],
