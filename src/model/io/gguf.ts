@@ -28,9 +28,9 @@
  * returns typed-array views into it where the data is aligned.
  */
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../../util/atomic.js";
 import { UserError } from "../../util/errors.js";
 import { f16ToF32, f32ToF16 } from "./half.js";
+import { writeChunksAtomic } from "./write-chunks.js";
 
 /** GGUF metadata value types (gguf.h `gguf_type`). */
 export enum GgufType {
@@ -233,6 +233,14 @@ export function serializeGguf(
   metadata: Map<string, GgufValue>,
   tensors: GgufTensorIn[],
 ): Uint8Array {
+  return new Uint8Array(Buffer.concat(ggufChunks(metadata, tensors)));
+}
+
+/** The file as chunks: header, metadata, tensor infos and padding, then each tensor + padding. */
+export function ggufChunks(
+  metadata: Map<string, GgufValue>,
+  tensors: GgufTensorIn[],
+): Uint8Array[] {
   const alignV = metadata.get("general.alignment");
   const alignment = alignV ? Number(alignV.value) : GGUF_DEFAULT_ALIGNMENT;
   if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0) {
@@ -291,14 +299,15 @@ export function serializeGguf(
     w.u64(offsets[i]!);
   });
   w.pad(alignment);
-  // --- data section ---
-  const headerLen = w.n;
-  const out = new Uint8Array(headerLen + dataSize); // zero-filled: padding is zeros
-  out.set(w.buf.subarray(0, headerLen));
-  payloads.forEach((p, i) => {
-    out.set(p, headerLen + offsets[i]!);
-  });
-  return out;
+  // --- data section: each tensor, then zeros up to the alignment ---
+  const chunks: Uint8Array[] = [w.buf.subarray(0, w.n)];
+  const zeros = new Uint8Array(alignment);
+  for (const p of payloads) {
+    chunks.push(p);
+    const pad = (alignment - (p.length % alignment)) % alignment;
+    if (pad) chunks.push(zeros.subarray(0, pad));
+  }
+  return chunks;
 }
 
 /** Writes a GGUF file atomically. */
@@ -307,7 +316,7 @@ export async function writeGguf(
   metadata: Map<string, GgufValue>,
   tensors: GgufTensorIn[],
 ): Promise<void> {
-  await writeFileAtomic(path, serializeGguf(metadata, tensors));
+  await writeChunksAtomic(path, ggufChunks(metadata, tensors));
 }
 
 /** Reads GGUF bytes, checking every length against the buffer. `where` names the file. */

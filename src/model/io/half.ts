@@ -51,10 +51,24 @@ export function f16BitsToF32(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** F32 array → F16 bit patterns. */
-export function f32ToF16(src: ArrayLike<number>): Uint16Array {
+/** F32 array → F16 bit patterns (normal range inline; the rare other cases via f32ToF16Bits). */
+export function f32ToF16(src: Float32Array | ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f32ToF16Bits(src[i]!);
+  const f = src instanceof Float32Array ? src : Float32Array.from(src);
+  const bits = new Uint32Array(f.buffer, f.byteOffset, f.length);
+  for (let i = 0; i < f.length; i++) {
+    const x = bits[i]!;
+    const exp = (x >>> 23) & 0xff;
+    // f16 normals: unbiased exponent −14..15, i.e. f32 exponent field 113..142.
+    if (exp >= 113 && exp <= 142) {
+      const rest = x & 0x1fff;
+      let h = ((x >>> 16) & 0x8000) | ((exp - 112) << 10) | ((x >>> 13) & 0x3ff);
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++;
+      out[i] = h;
+    } else {
+      out[i] = f32ToF16Bits(f[i]!);
+    }
+  }
   return out;
 }
 

@@ -29,6 +29,18 @@ test("f16: exact values, rounding to nearest even, subnormals, overflow", () => 
     if ((h & 0x7c00) === 0x7c00) continue;
     assert.equal(f32ToF16Bits(f16BitsToF32(h)), h, `half 0x${h.toString(16)}`);
   }
+  // The array converter (fast path for normals) agrees with the scalar one everywhere.
+  const many = new Float32Array(200_000);
+  const bits = new Uint32Array(many.buffer);
+  let seed = 1;
+  for (let i = 0; i < bits.length; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    bits[i] = seed;
+  }
+  many.set([65504, 65519.99, 65520, 6.1035156e-5, 6.1e-5, -0, 1e-8, Number.POSITIVE_INFINITY]);
+  const fast = f32ToF16(many);
+  for (let i = 0; i < many.length; i++)
+    assert.equal(fast[i], f32ToF16Bits(many[i]!), `value ${many[i]}`);
   const x = new Float32Array([0.1, -3.25, 1e-4, 1000.5]);
   const back = f16ToF32(f32ToF16(x));
   for (let i = 0; i < x.length; i++)

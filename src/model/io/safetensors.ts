@@ -21,9 +21,9 @@
  * type is a typed-array view into that buffer (no copy), otherwise it is copied.
  */
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../../util/atomic.js";
 import { UserError } from "../../util/errors.js";
 import { bf16ToF32, f16ToF32, f32ToF16 } from "./half.js";
+import { writeChunksAtomic } from "./write-chunks.js";
 
 /** Element types this module reads. */
 export type SafetensorsDtype = "F32" | "F16" | "BF16";
@@ -234,11 +234,11 @@ export interface TensorToWrite {
   dtype?: "F32" | "F16";
 }
 
-/** Serializes tensors (+ string metadata) to safetensors bytes, laid out as the Rust library does. */
-export function serializeSafetensors(
+/** The file as chunks: length + header, then each tensor's bytes (F32 data is not copied). */
+export function safetensorsChunks(
   tensors: Map<string, TensorToWrite> | Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
-): Uint8Array {
+): Uint8Array[] {
   const list = [...(tensors instanceof Map ? tensors : Object.entries(tensors))].map(
     ([name, t]) => {
       const dtype = t.dtype ?? "F32";
@@ -273,15 +273,18 @@ export function serializeSafetensors(
   let json = Buffer.from(JSON.stringify(header), "utf8");
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const p of payloads) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const head = new Uint8Array(8 + json.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(json.length), true);
+  head.set(json, 8);
+  return [head, ...payloads];
+}
+
+/** Serializes tensors (+ string metadata) to safetensors bytes, laid out as the Rust library does. */
+export function serializeSafetensors(
+  tensors: Map<string, TensorToWrite> | Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  return new Uint8Array(Buffer.concat(safetensorsChunks(tensors, metadata)));
 }
 
 /** Writes a safetensors file atomically (temp file, fsync, rename). */
@@ -290,5 +293,5 @@ export async function writeSafetensors(
   tensors: Map<string, TensorToWrite> | Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+  await writeChunksAtomic(path, safetensorsChunks(tensors, metadata));
 }

@@ -133,8 +133,16 @@ export function isHfBuffer(name: string): boolean {
 export function transpose2d(t: F32Tensor): F32Tensor {
   const [r, c] = t.shape as [number, number];
   const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) {
-    for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
+  const src = t.data;
+  const B = 32; // 32×32 tiles keep both the rows read and the rows written in cache
+  for (let i0 = 0; i0 < r; i0 += B) {
+    const i1 = Math.min(i0 + B, r);
+    for (let j0 = 0; j0 < c; j0 += B) {
+      const j1 = Math.min(j0 + B, c);
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) out[j * r + i] = src[i * c + j]!;
+      }
+    }
   }
   return { shape: [c, r], data: out };
 }
