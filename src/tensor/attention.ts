@@ -200,16 +200,26 @@ function core(
   const vAt = (bh: number) => v.off + Math.floor(bh / H) * T * v.ld + kvh(bh) * hs;
   const yAt = (bh: number) => Math.floor(bh / H) * T * Cq + (bh % H) * hs;
   const P = empty(B * H * TT, dt);
+  // Causal blocks: T is cut into nb row blocks of Tb; row block i only needs key blocks ≤ i,
+  // so the matmuls skip the masked upper triangle of blocks.
+  const Tb = T % 64 === 0 && T > 64 ? 64 : T;
+  const nb = T / Tb;
   // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
   for (let bh = 0; bh < B * H; bh++) {
-    const S = P.subarray(bh * TT, (bh + 1) * TT);
-    gemm(false, true, T, T, hs, 1, Q.subarray(qAt(bh)), K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
+    for (let i = 0; i < nb; i++) {
+      const S = P.subarray(bh * TT + i * Tb * T);
+      const Qi = Q.subarray(qAt(bh) + i * Tb * q.ld);
+      gemm(false, true, Tb, (i + 1) * Tb, hs, 1, Qi, K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
+    }
   }
   kern.softmaxFwd(P, P, B * H * T, T, scale, T);
   const y = empty(B * T * Cq, dt);
   for (let bh = 0; bh < B * H; bh++) {
-    const Pi = P.subarray(bh * TT, (bh + 1) * TT);
-    gemm(false, false, T, hs, T, 1, Pi, V.subarray(vAt(bh)), 0, y.subarray(yAt(bh)), T, v.ld, Cq);
+    for (let i = 0; i < nb; i++) {
+      const Pi = P.subarray(bh * TT + i * Tb * T);
+      const yi = y.subarray(yAt(bh) + i * Tb * Cq);
+      gemm(false, false, Tb, hs, (i + 1) * Tb, 1, Pi, V.subarray(vAt(bh)), 0, yi, T, v.ld, Cq);
+    }
   }
   const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
   if (res.requiresGrad) {
@@ -226,49 +236,56 @@ function core(
       // of dP); then dQ += dS K and dK += dSᵀ Q per head
       const dP = empty(B * H * TT, dt);
       for (let bh = 0; bh < B * H; bh++) {
-        const dyi = dy.subarray(yAt(bh));
-        const dPi = dP.subarray(bh * TT, (bh + 1) * TT);
-        gemm(false, true, T, T, hs, 1, dyi, V.subarray(vAt(bh)), 0, dPi, Cq, v.ld, T);
+        const off = bh * TT;
+        for (let i = 0; i < nb; i++) {
+          // dP[row block i, key blocks ≤ i] = dy Vᵀ
+          const dyi = dy.subarray(yAt(bh) + i * Tb * Cq);
+          const dPi = dP.subarray(off + i * Tb * T);
+          gemm(false, true, Tb, (i + 1) * Tb, hs, 1, dyi, V.subarray(vAt(bh)), 0, dPi, Cq, v.ld, T);
+        }
         if (gv) {
-          const Pi = P.subarray(bh * TT, (bh + 1) * TT);
-          gemm(true, false, T, hs, T, 1, Pi, dyi, 1, gv.subarray(vAt(bh)), T, Cq, v.ld);
+          // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dy[rows ≥ j·Tb]
+          for (let j = 0; j < nb; j++) {
+            const Pj = P.subarray(off + j * Tb * T + j * Tb);
+            const dyj = dy.subarray(yAt(bh) + j * Tb * Cq);
+            const gvj = gv.subarray(vAt(bh) + j * Tb * v.ld);
+            gemm(true, false, Tb, hs, T - j * Tb, 1, Pj, dyj, 1, gvj, T, Cq, v.ld);
+          }
         }
       }
-      kern.softmaxBwd(P, dP, dP, B * H * T, T, scale);
+      // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
+      kern.softmaxBwd(P, dP, dP, B * H * T, T, scale, T);
       for (let bh = 0; bh < B * H; bh++) {
-        const dS = dP.subarray(bh * TT, (bh + 1) * TT);
-        if (gq)
+        const off = bh * TT;
+        for (let i = 0; i < nb; i++) {
+          if (!gq) break;
+          // dQ[row block i] += dS[row block i, key blocks ≤ i] K
+          const dSi = dP.subarray(off + i * Tb * T);
+          const gqi = gq.subarray(qAt(bh) + i * Tb * q.ld);
           gemm(
             false,
             false,
-            T,
+            Tb,
             hs,
-            T,
+            (i + 1) * Tb,
             1,
-            dS,
+            dSi,
             K.subarray(kAt(bh)),
             1,
-            gq.subarray(qAt(bh)),
+            gqi,
             T,
             k.ld,
             q.ld,
           );
-        if (gk)
-          gemm(
-            true,
-            false,
-            T,
-            hs,
-            T,
-            1,
-            dS,
-            Q.subarray(qAt(bh)),
-            1,
-            gk.subarray(kAt(bh)),
-            T,
-            q.ld,
-            k.ld,
-          );
+        }
+        for (let j = 0; j < nb; j++) {
+          if (!gk) break;
+          // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
+          const dSj = dP.subarray(off + j * Tb * T + j * Tb);
+          const Qj = Q.subarray(qAt(bh) + j * Tb * q.ld);
+          const gkj = gk.subarray(kAt(bh) + j * Tb * k.ld);
+          gemm(true, false, Tb, hs, T - j * Tb, 1, dSj, Qj, 1, gkj, T, q.ld, k.ld);
+        }
       }
       if (rope) {
         if (gq) rotate(gq, gq, q.off, q.ld, B, T, H, hs, rope, -1);

@@ -58,8 +58,19 @@ export interface Kernels {
   geluBwd(x: Data, dy: Data, dx: Data, n: number): void;
   /** y = softmax(scale * x) per row; with causalT > 0, row r only sees columns ≤ r mod causalT. */
   softmaxFwd(x: Data, y: Data, rows: number, C: number, scale: number, causalT: number): void;
-  /** dx (written, not added) = scale * y * (dy - Σ dy·y) per row. */
-  softmaxBwd(y: Data, dy: Data, dx: Data, rows: number, C: number, scale: number): void;
+  /**
+   * dx (written, not added) = scale * y * (dy - Σ dy·y) per row; with causalT > 0 only the
+   * first (r mod causalT) + 1 columns are read and the rest of dx is written 0.
+   */
+  softmaxBwd(
+    y: Data,
+    dy: Data,
+    dx: Data,
+    rows: number,
+    C: number,
+    scale: number,
+    causalT?: number,
+  ): void;
   /** Writes log-sum-exp per row to lse; returns Σ w_i (lse_i - x_i[t_i]) over kept rows. */
   crossEntropyFwd(
     logits: Data,
@@ -214,12 +225,14 @@ export const jsKernels: Kernels = {
       for (let i = n; i < C; i++) y[o + i] = 0;
     }
   },
-  softmaxBwd(y, dy, dx, rows, C, scale) {
+  softmaxBwd(y, dy, dx, rows, C, scale, causalT = 0) {
     for (let r = 0; r < rows; r++) {
       const o = r * C;
+      const n = causalT > 0 ? (r % causalT) + 1 : C;
       let s = 0;
-      for (let i = 0; i < C; i++) s += dy[o + i]! * y[o + i]!;
-      for (let i = 0; i < C; i++) dx[o + i] = scale * y[o + i]! * (dy[o + i]! - s);
+      for (let i = 0; i < n; i++) s += dy[o + i]! * y[o + i]!;
+      for (let i = 0; i < n; i++) dx[o + i] = scale * y[o + i]! * (dy[o + i]! - s);
+      for (let i = n; i < C; i++) dx[o + i] = 0;
     }
   },
   crossEntropyFwd(logits, targets, weights, lse, rows, V) {

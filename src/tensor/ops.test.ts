@@ -206,6 +206,22 @@ test("attention: causal MHA, GQA, RoPE, odd sizes", () => {
       }),
     [[2, 7, 32]],
   );
+  const rope128 = ropeTables(128, 4, 10000, true);
+  const rope128f = ropeTables(128, 4, 10000, false);
+  check(
+    "attn causal blocks (T=128: two key blocks)",
+    ([q, k, v]) =>
+      attention(q!, k!, v!, {
+        nHead: 2,
+        nKvHead: 1,
+        rope: q!.dtype === "f64" ? rope128 : rope128f,
+      }),
+    [
+      [1, 128, 8],
+      [1, 128, 4],
+      [1, 128, 4],
+    ],
+  );
   check("attn T=1", ([q, k, v]) => attention(q!, k!, v!, { nHead: 1 }), [
     [3, 1, 4],
     [3, 1, 4],

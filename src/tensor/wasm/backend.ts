@@ -69,10 +69,10 @@ function install(k: KernelPool): void {
     f32(x, y)
       ? k.run("softmax_fwd", [p(x), p(y), C, scale, T], rows, 1, Math.ceil(E / C))
       : js.softmaxFwd(x, y, rows, C, scale, T);
-  fastKernels.softmaxBwd = (y, dy, dx, rows, C, scale) =>
+  fastKernels.softmaxBwd = (y, dy, dx, rows, C, scale, T = 0) =>
     f32(y, dy, dx)
-      ? k.run("softmax_bwd", [p(y), p(dy), p(dx), C, scale], rows, 1, Math.ceil(E / C))
-      : js.softmaxBwd(y, dy, dx, rows, C, scale);
+      ? k.run("softmax_bwd", [p(y), p(dy), p(dx), C, scale, T], rows, 1, Math.ceil(E / C))
+      : js.softmaxBwd(y, dy, dx, rows, C, scale, T);
   fastKernels.layerNormFwd = (x, w, b, y, mean, rstd, rows, C, eps) =>
     b && C % 4 === 0 && f32(x, w, b, y, mean, rstd)
       ? k.run("ln_fwd", [p(x), p(w), p(b), p(y), p(mean), p(rstd), C, eps], rows, 1, 16)

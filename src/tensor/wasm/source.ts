@@ -167,10 +167,11 @@ export function kernelsWat(relaxed: boolean): string {
       `,
     )})
 
-  ;; dx = scale * y * (dy - sum(dy*y)) per row (dx may alias dy)
-  (func (export "softmax_bwd") (param $y i32) (param $dy i32) (param $dx i32) (param $C i32) (param $scale f32)
+  ;; dx = scale * y * (dy - sum(dy*y)) per row (dx may alias dy); causal (T > 0): only the
+  ;; first (r mod T) + 1 columns, the rest of dx set to 0
+  (func (export "softmax_bwd") (param $y i32) (param $dy i32) (param $dx i32) (param $C i32) (param $scale f32) (param $T i32)
       (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $o i32) (local $py i32) (local $pd i32) (local $px i32)
+      (local $n i32) (local $r i32) (local $i i32) (local $o i32) (local $py i32) (local $pd i32) (local $px i32)
       (local $s v128) (local $sum f32) (local $sv v128) (local $sc v128)
     (local.set $sc (f32x4.splat (local.get $scale)))
     ${loop(
@@ -182,12 +183,14 @@ export function kernelsWat(relaxed: boolean): string {
       (local.set $py (i32.add (local.get $y) (local.get $o)))
       (local.set $pd (i32.add (local.get $dy) (local.get $o)))
       (local.set $px (i32.add (local.get $dx) (local.get $o)))
+      (local.set $n (if (result i32) (i32.gt_s (local.get $T) (i32.const 0))
+        (then (i32.add (i32.rem_u (local.get $r) (local.get $T)) (i32.const 1))) (else (local.get $C))))
       (local.set $s (f32x4.splat (f32.const 0)))
       (local.set $sum (f32.const 0))
       ${loop4(
         "$i",
         "(i32.const 0)",
-        "(local.get $C)",
+        "(local.get $n)",
         `(local.set $s (f32x4.add (local.get $s) (f32x4.mul (v128.load ${at("$py", "$i")}) (v128.load ${at("$pd", "$i")}))))`,
         `(local.set $sum (f32.add (local.get $sum) (f32.mul (f32.load ${at("$py", "$i")}) (f32.load ${at("$pd", "$i")}))))`,
       )}
@@ -196,10 +199,11 @@ export function kernelsWat(relaxed: boolean): string {
       ${loop4(
         "$i",
         "(i32.const 0)",
-        "(local.get $C)",
+        "(local.get $n)",
         `(v128.store ${at("$px", "$i")} (f32x4.mul (local.get $sc) (f32x4.mul (v128.load ${at("$py", "$i")}) (f32x4.sub (v128.load ${at("$pd", "$i")}) (local.get $sv)))))`,
         `(f32.store ${at("$px", "$i")} (f32.mul (local.get $scale) (f32.mul (f32.load ${at("$py", "$i")}) (f32.sub (f32.load ${at("$pd", "$i")}) (local.get $sum)))))`,
       )}
+      ${loop("$i", "(local.get $n)", "(local.get $C)", `(f32.store ${at("$px", "$i")} (f32.const 0))`)}
       `,
     )})
 

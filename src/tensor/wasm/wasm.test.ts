@@ -76,8 +76,8 @@ test("wasm row kernels match the plain loops", () => {
     assert.ok(maxRel(s1, s2) < 1e-6, `softmax T=${T} ${maxRel(s1, s2)}`);
     const d1 = alloc(rows * C);
     const d2 = new Float32Array(rows * C);
-    fastKernels.softmaxBwd(s1, dy, d1, rows, C, 0.7);
-    jsKernels.softmaxBwd(s2, dy, d2, rows, C, 0.7);
+    fastKernels.softmaxBwd(s1, dy, d1, rows, C, 0.7, T);
+    jsKernels.softmaxBwd(s2, dy, d2, rows, C, 0.7, T);
     assert.ok(maxRel(d1, d2) < 1e-5, `softmax bwd ${maxRel(d1, d2)}`);
   }
   // layernorm
