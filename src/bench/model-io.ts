@@ -53,7 +53,7 @@ const MB = 1024 * 1024;
 const row = (what: string, bytes: number, s: number, peer?: number) =>
   console.log(
     `${what.padEnd(46)} ${(s * 1000).toFixed(0).padStart(7)} ms  ${(bytes / MB / s).toFixed(0).padStart(6)} MiB/s` +
-      (peer ? `  (${(peer / s).toFixed(2)}x the peer's speed)` : ""),
+      (peer ? `  (${(peer / s).toFixed(2)}x raw I/O speed)` : ""),
   );
 
 const dir = mkdtempSync(join(tmpdir(), "cf-bench-io-"));
