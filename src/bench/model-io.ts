@@ -6,7 +6,7 @@
  * `safetensors.numpy.load_file` does before its copy). Files live in the OS temp dir; reads are
  * from a warm page cache (the file was just written), so they measure parsing, not the disk.
  *
- *   npm run build && node dist/bench/model-io.js
+ *   npm run bench:model-io
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
