@@ -222,8 +222,9 @@ for (const fam of FAMILIES) {
     const { llama } = loaded as { llama: Any };
     const tok = Tokenizer.fromTiktoken(fam.encoding);
     // A tiny model: only the vocabulary is loaded (vocabOnly), the weights just make a valid file.
+    // Its vocabulary is padded to a multiple of 64 (as trainers do): the extra ids are "unused".
     const cfg = {
-      ...fam.config(tok.vocabSize),
+      ...fam.config(Math.ceil(tok.vocabSize / 64) * 64),
       nEmbd: 8,
       nHead: 2,
       nKvHead: 1,
