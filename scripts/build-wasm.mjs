@@ -14,6 +14,7 @@ for (const relaxed of [true, false]) {
   const mod = wabt.parseWat(name, kernelsWat(relaxed), {
     simd: true,
     threads: true,
+    bulk_memory: true,
     relaxed_simd: relaxed,
   });
 

@@ -71,7 +71,11 @@ export interface Kernels {
     scale: number,
     causalT?: number,
   ): void;
-  /** Writes log-sum-exp per row to lse; returns Σ w_i (lse_i - x_i[t_i]) over kept rows. */
+  /**
+   * Writes log-sum-exp per row to lse and returns Σ w_i (lse_i - x_i[t_i]) over kept rows
+   * (target ≥ 0, weight ≠ 0). If `probs` is given, also stores e = exp(x - rowmax) there and
+   * 1/Σe in rowScale (so probabilities are e·rowScale), for the backward pass.
+   */
   crossEntropyFwd(
     logits: Data,
     targets: Int32Array,
@@ -79,17 +83,23 @@ export interface Kernels {
     lse: Data,
     rows: number,
     V: number,
+    probs: Data | null,
+    rowScale: Data | null,
   ): number;
-  /** dlogits += factor * w_i * (softmax_i - onehot(t_i)) for kept rows. */
-  crossEntropyBwd(
-    logits: Data,
+  /**
+   * dlogits (+)= factor · w_i · (e·rowScale − onehot(t_i)) for kept rows (ignored rows: 0 when
+   * not accumulating). dlogits may be the probs buffer itself (in-place).
+   */
+  crossEntropyGrad(
+    probs: Data,
+    rowScale: Data,
     targets: Int32Array,
     weights: Data | null,
-    lse: Data,
     dlogits: Data,
     rows: number,
     V: number,
     factor: number,
+    accumulate: boolean,
   ): void;
   /** One AdamW step over n numbers (decoupled decay, bias corrections bc1 = 1-β1^t, bc2 = 1-β2^t). */
   adamw(
@@ -235,35 +245,45 @@ export const jsKernels: Kernels = {
       for (let i = n; i < C; i++) dx[o + i] = 0;
     }
   },
-  crossEntropyFwd(logits, targets, weights, lse, rows, V) {
+  crossEntropyFwd(logits, targets, weights, lse, rows, V, probs, rowScale) {
     let total = 0;
     for (let r = 0; r < rows; r++) {
       const t = targets[r]!;
       const w = weights ? weights[r]! : 1;
       if (t < 0 || w === 0) {
         lse[r] = 0;
+        if (rowScale) rowScale[r] = 0;
         continue;
       }
       const o = r * V;
       let mx = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < V; i++) mx = Math.max(mx, logits[o + i]!);
       let s = 0;
-      for (let i = 0; i < V; i++) s += Math.exp(logits[o + i]! - mx);
+      for (let i = 0; i < V; i++) {
+        const e = Math.exp(logits[o + i]! - mx);
+        if (probs) probs[o + i] = e;
+        s += e;
+      }
+      if (rowScale) rowScale[r] = 1 / s;
       const l = mx + Math.log(s);
       lse[r] = l;
       total += w * (l - logits[o + t]!);
     }
     return total;
   },
-  crossEntropyBwd(logits, targets, weights, lse, dlogits, rows, V, factor) {
+  crossEntropyGrad(probs, rowScale, targets, weights, dlogits, rows, V, factor, accumulate) {
     for (let r = 0; r < rows; r++) {
       const t = targets[r]!;
       const w = weights ? weights[r]! : 1;
-      if (t < 0 || w === 0) continue;
       const o = r * V;
+      if (t < 0 || w === 0) {
+        if (!accumulate) for (let i = 0; i < V; i++) dlogits[o + i] = 0;
+        continue;
+      }
       const f = factor * w;
-      const l = lse[r]!;
-      for (let i = 0; i < V; i++) dlogits[o + i]! += f * Math.exp(logits[o + i]! - l);
+      const fs = f * rowScale[r]!;
+      if (accumulate) for (let i = 0; i < V; i++) dlogits[o + i]! += fs * probs[o + i]!;
+      else for (let i = 0; i < V; i++) dlogits[o + i] = fs * probs[o + i]!;
       dlogits[o + t]! -= f;
     }
   },

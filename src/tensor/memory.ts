@@ -52,6 +52,15 @@ function carve(n: number): Float32Array {
   return view;
 }
 
+let zeroFill: (buf: Float32Array) => void = (buf) => {
+  buf.fill(0);
+};
+
+/** Replaces how large buffers are zeroed (the wasm kernels install a threaded memset). */
+export function setZeroFill(f: (buf: Float32Array) => void): void {
+  zeroFill = f;
+}
+
 interface Scope {
   bufs: Float32Array[];
 }
@@ -62,7 +71,7 @@ let persistentDepth = 0;
 export function alloc(n: number, zero = false): Float32Array {
   const list = free.get(n);
   const buf = list && list.length > 0 ? list.pop()! : carve(n);
-  if (zero) buf.fill(0);
+  if (zero) zeroFill(buf);
   liveBytes += n * 4;
   if (persistentDepth === 0 && scopes.length > 0) scopes[scopes.length - 1]!.bufs.push(buf);
   return buf;

@@ -152,6 +152,14 @@ test("cross-entropy: plain, ignore index, weights", () => {
   check("ce", ([x]) => crossEntropy(x!, t), [[4, 5]]);
   check("ce ignore", ([x]) => crossEntropy(x!, new Int32Array([2, -1, 4, 1])), [[4, 5]]);
   check("ce ignoreIndex", ([x]) => crossEntropy(x!, t, { ignoreIndex: 0 }), [[4, 5]]);
+  check(
+    "ce after reshape (gradient buffer handed over)",
+    ([x]) => crossEntropy(x!.reshape([4, 5]), t),
+    [[2, 2, 5]],
+  );
+  check("ce + another use (gradient accumulated)", ([x]) => add(crossEntropy(x!, t), sum(x!)), [
+    [4, 5],
+  ]);
   check("ce weights", ([x]) => crossEntropy(x!, t, { weights: new Float64Array([0.5, 0, 2, 1]) }), [
     [4, 5],
   ]);

@@ -658,24 +658,26 @@ export function crossEntropy(
   const k = kernelsFor(logits.data);
   const lse = empty(rows, logits.dtype);
   const wd = w && logits.dtype === "f64" && !(w instanceof Float64Array) ? Float64Array.from(w) : w;
-  const lossSum = k.crossEntropyFwd(logits.data, tg, wd as Data | null, lse, rows, V);
+  const grad = needsGrad(logits);
+  // with a gradient to come, keep exp(x - max) and 1/Σ per row: the backward pass then needs
+  // no second exp, and turns this buffer into the gradient in place
+  const probs = grad ? empty(rows * V, logits.dtype) : null;
+  const rowScale = grad ? empty(rows, logits.dtype) : null;
+  const wdat = wd as Data | null;
+  const lossSum = k.crossEntropyFwd(logits.data, tg, wdat, lse, rows, V, probs, rowScale);
   const y = empty(1, logits.dtype);
   y[0] = total > 0 ? lossSum / total : 0;
-  const res = out(op, y, [], needsGrad(logits));
+  const res = out(op, y, [], grad);
   if (res.requiresGrad) {
     record(() => {
       if (!res.grad || total === 0) return;
       const factor = res.grad[0]! / total;
-      k.crossEntropyBwd(
-        logits.data,
-        tg,
-        wd as Data | null,
-        lse,
-        logits.ensureGrad(),
-        rows,
-        V,
-        factor,
-      );
+      if (logits.grad || logits.persistent) {
+        k.crossEntropyGrad(probs!, rowScale!, tg, wdat, logits.ensureGrad(), rows, V, factor, true);
+      } else {
+        k.crossEntropyGrad(probs!, rowScale!, tg, wdat, probs!, rows, V, factor, false);
+        logits.grad = probs;
+      }
       checkedGrad(op, logits.grad);
     });
   }

@@ -68,9 +68,16 @@ export class Tensor {
     const s = resolveShape(shape, this.size, "reshape", this.shape);
     const out = new Tensor(this.data, s, false, "reshape");
     if (needsGrad(this)) {
-      // the view shares the gradient buffer too: whatever flows into out.grad is this.grad
+      // no copy either way: when this tensor has no gradient yet (the usual case) it simply
+      // takes over the view's gradient buffer; otherwise the view's gradient is added
       out.requiresGrad = true;
-      out.grad = this.ensureGrad();
+      record(() => {
+        const g = out.grad;
+        if (!g) return;
+        if (!this.grad && !this.persistent) this.grad = g;
+        else if (!this.grad) this.ensureGrad().set(g);
+        else for (let i = 0; i < g.length; i++) this.grad![i]! += g[i]!;
+      });
     }
     return out;
   }

@@ -9,7 +9,7 @@
 import { type Backend, defaultThreads, getBackend, registerBackend } from "../backend.js";
 import type { SgemmFn } from "../blas.js";
 import { fastKernels, jsKernels } from "../kernels.js";
-import { alloc, inMemory, scope } from "../memory.js";
+import { alloc, inMemory, scope, setZeroFill } from "../memory.js";
 import type { Data } from "../tensor.js";
 import { KernelPool } from "./pool.js";
 
@@ -85,32 +85,41 @@ function install(k: KernelPool): void {
     if (dx) k.run("ln_bwd_dx", [p(dy), p(x), p(w), p(mean), p(rstd), p(dx), C], rows, 1, 16);
     k.exports.ln_bwd_wb!(p(dy), p(x), p(mean), p(rstd), p(dw), p(db), C, 0, rows);
   };
-  fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V) => {
-    if (!f32(logits, lse, weights instanceof Float32Array ? weights : null)) {
-      return js.crossEntropyFwd(logits, targets, weights, lse, rows, V);
+  fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V, probs, rowScale) => {
+    const w = weights instanceof Float32Array ? weights : null;
+    if (!f32(logits, lse, w, probs, rowScale) || (weights && !w)) {
+      return js.crossEntropyFwd(logits, targets, weights, lse, rows, V, probs, rowScale);
     }
     return scope(() => {
       const tg = keptTargets(targets, weights, rows);
       const loss = alloc(rows);
-      k.run("ce_fwd", [p(logits), tg.byteOffset, p(lse), p(loss), V], rows, 1, 4);
+      const e = probs ? p(probs) : 0;
+      const rs = rowScale ? p(rowScale) : 0;
+      k.run("ce_fwd", [p(logits), tg.byteOffset, p(lse), p(loss), e, rs, V], rows, 1, 4);
       let total = 0;
-      for (let r = 0; r < rows; r++)
-        if (tg[r]! >= 0) total += (weights ? weights[r]! : 1) * loss[r]!;
+      for (let r = 0; r < rows; r++) if (tg[r]! >= 0) total += (w ? w[r]! : 1) * loss[r]!;
       return total;
     });
   };
-  fastKernels.crossEntropyBwd = (logits, targets, weights, lse, dlogits, rows, V, factor) => {
-    if (!f32(logits, lse, dlogits, weights instanceof Float32Array ? weights : null)) {
-      js.crossEntropyBwd(logits, targets, weights, lse, dlogits, rows, V, factor);
+  fastKernels.crossEntropyGrad = (probs, rs, targets, weights, dx, rows, V, factor, acc) => {
+    const w = weights instanceof Float32Array ? weights : null;
+    if (!f32(probs, rs, dx, w) || (weights && !w)) {
+      js.crossEntropyGrad(probs, rs, targets, weights, dx, rows, V, factor, acc);
       return;
     }
     scope(() => {
       const tg = keptTargets(targets, weights, rows);
       const f = alloc(rows);
-      for (let r = 0; r < rows; r++) f[r] = factor * (weights ? weights[r]! : 1);
-      k.run("ce_bwd", [p(logits), tg.byteOffset, p(lse), p(f), p(dlogits), V], rows, 1, 4);
+      for (let r = 0; r < rows; r++) f[r] = factor * (w ? w[r]! : 1);
+      const args = [p(probs), p(rs), tg.byteOffset, p(f), p(dx), V, acc ? 1 : 0];
+      k.run("ce_grad", args, rows, 1, 4);
     });
   };
+  setZeroFill((buf) =>
+    buf.length >= 65536 && inMemory(buf)
+      ? k.run("zero", [p(buf)], buf.length, 16, 65536)
+      : buf.fill(0),
+  );
   fastKernels.adamw = (pp, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2) =>
     f32(pp, g, m, v)
       ? k.run("adamw", [p(pp), p(g), p(m), p(v), lr, b1, b2, eps, wd, bc1, bc2], n, 16, E)

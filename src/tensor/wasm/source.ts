@@ -207,11 +207,12 @@ export function kernelsWat(relaxed: boolean): string {
       `,
     )})
 
-  ;; cross-entropy forward: for rows with target >= 0: lse[r] = logsumexp(row), loss[r] = lse - x[t]
-  (func (export "ce_fwd") (param $x i32) (param $tg i32) (param $lse i32) (param $loss i32) (param $V i32)
-      (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $t i32) (local $px i32)
-      (local $m v128) (local $s v128) (local $mx f32) (local $sum f32) (local $l f32)
+  ;; cross-entropy forward: for rows with target >= 0: lse[r] = logsumexp(row), loss[r] = lse - x[t];
+  ;; when e != 0 also e[r, i] = exp(x - rowmax) and rs[r] = 1/sum (0 for ignored rows)
+  (func (export "ce_fwd") (param $x i32) (param $tg i32) (param $lse i32) (param $loss i32) (param $e i32) (param $rs i32)
+      (param $V i32) (param $r0 i32) (param $r1 i32)
+      (local $r i32) (local $i i32) (local $t i32) (local $px i32) (local $pe i32)
+      (local $m v128) (local $s v128) (local $ev v128) (local $mx f32) (local $sum f32) (local $l f32) (local $es f32)
     ${loop(
       "$r",
       "(local.get $r0)",
@@ -221,9 +222,11 @@ export function kernelsWat(relaxed: boolean): string {
       (if (i32.lt_s (local.get $t) (i32.const 0))
         (then
           (f32.store ${at("$lse", "$r")} (f32.const 0))
+          (if (local.get $e) (then (f32.store ${at("$rs", "$r")} (f32.const 0))))
           (f32.store ${at("$loss", "$r")} (f32.const 0)))
         (else
           (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+          (local.set $pe (i32.add (local.get $e) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
           (local.set $m ${splat(-3.4e38)})
           (local.set $mx (f32.const -3.4e38))
           ${loop4(
@@ -241,44 +244,67 @@ export function kernelsWat(relaxed: boolean): string {
             "$i",
             "(i32.const 0)",
             "(local.get $V)",
-            `(local.set $s (f32x4.add (local.get $s) (call $exp4 (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $m)))))`,
-            `(local.set $sum (f32.add (local.get $sum) ${lane0(`(call $exp4 (f32x4.sub ${vs(`(f32.load ${at("$px", "$i")})`)} (local.get $m)))`)}))`,
+            `(local.set $ev (call $exp4 (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $m))))
+             (if (local.get $e) (then (v128.store ${at("$pe", "$i")} (local.get $ev))))
+             (local.set $s (f32x4.add (local.get $s) (local.get $ev)))`,
+            `(local.set $es ${lane0(`(call $exp4 (f32x4.sub ${vs(`(f32.load ${at("$px", "$i")})`)} (local.get $m)))`)})
+             (if (local.get $e) (then (f32.store ${at("$pe", "$i")} (local.get $es))))
+             (local.set $sum (f32.add (local.get $sum) (local.get $es)))`,
           )}
           (local.set $sum (f32.add (local.get $sum) ${hsum("$s")}))
+          (if (local.get $e) (then (f32.store ${at("$rs", "$r")} (f32.div (f32.const 1) (local.get $sum)))))
           (local.set $l (f32.add (local.get $mx) (call $logf (local.get $sum))))
           (f32.store ${at("$lse", "$r")} (local.get $l))
           (f32.store ${at("$loss", "$r")} (f32.sub (local.get $l) (f32.load ${at("$px", "$t")})))))
       `,
     )})
 
-  ;; cross-entropy backward: dx[r] += f[r] * (exp(x - lse[r]) - onehot(t)) for rows with target >= 0
-  (func (export "ce_bwd") (param $x i32) (param $tg i32) (param $lse i32) (param $f i32) (param $dx i32) (param $V i32)
-      (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $t i32) (local $px i32) (local $pd i32)
-      (local $l v128) (local $fv v128) (local $fs f32)
+  ;; cross-entropy gradient: dx[r] (+)= f[r] rs[r] e[r] - f[r] onehot(t); rows with f = 0 or
+  ;; target < 0 are left alone when accumulating, zeroed otherwise. dx may alias e.
+  (func (export "ce_grad") (param $e i32) (param $rs i32) (param $tg i32) (param $f i32) (param $dx i32) (param $V i32)
+      (param $acc i32) (param $r0 i32) (param $r1 i32)
+      (local $r i32) (local $i i32) (local $t i32) (local $pe i32) (local $pd i32)
+      (local $fv v128) (local $fs f32) (local $ff f32)
     ${loop(
       "$r",
       "(local.get $r0)",
       "(local.get $r1)",
       `
       (local.set $t (i32.load (i32.add (local.get $tg) (i32.shl (local.get $r) (i32.const 2)))))
-      (if (i32.ge_s (local.get $t) (i32.const 0))
+      (local.set $ff (f32.load ${at("$f", "$r")}))
+      (local.set $pe (i32.add (local.get $e) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (local.set $pd (i32.add (local.get $dx) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (if (i32.or (i32.lt_s (local.get $t) (i32.const 0)) (f32.eq (local.get $ff) (f32.const 0)))
         (then
-          (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
-          (local.set $pd (i32.add (local.get $dx) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
-          (local.set $l (v128.load32_splat ${at("$lse", "$r")}))
-          (local.set $fs (f32.load ${at("$f", "$r")}))
+          (if (i32.eqz (local.get $acc))
+            (then (memory.fill (local.get $pd) (i32.const 0) (i32.shl (local.get $V) (i32.const 2))))))
+        (else
+          (local.set $fs (f32.mul (local.get $ff) (f32.load ${at("$rs", "$r")})))
           (local.set $fv (f32x4.splat (local.get $fs)))
-          ${loop4(
-            "$i",
-            "(i32.const 0)",
-            "(local.get $V)",
-            `(v128.store ${at("$pd", "$i")} (f32x4.add (v128.load ${at("$pd", "$i")}) (f32x4.mul (local.get $fv) (call $exp4 (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $l))))))`,
-            `(f32.store ${at("$pd", "$i")} (f32.add (f32.load ${at("$pd", "$i")}) (f32.mul (local.get $fs) ${lane0(`(call $exp4 (f32x4.sub ${vs(`(f32.load ${at("$px", "$i")})`)} (local.get $l)))`)})))`,
-          )}
-          (f32.store ${at("$pd", "$t")} (f32.sub (f32.load ${at("$pd", "$t")}) (local.get $fs)))))
+          (if (local.get $acc)
+            (then
+              ${loop4(
+                "$i",
+                "(i32.const 0)",
+                "(local.get $V)",
+                `(v128.store ${at("$pd", "$i")} (f32x4.add (v128.load ${at("$pd", "$i")}) (f32x4.mul (local.get $fv) (v128.load ${at("$pe", "$i")}))))`,
+                `(f32.store ${at("$pd", "$i")} (f32.add (f32.load ${at("$pd", "$i")}) (f32.mul (local.get $fs) (f32.load ${at("$pe", "$i")}))))`,
+              )})
+            (else
+              ${loop4(
+                "$i",
+                "(i32.const 0)",
+                "(local.get $V)",
+                `(v128.store ${at("$pd", "$i")} (f32x4.mul (local.get $fv) (v128.load ${at("$pe", "$i")})))`,
+                `(f32.store ${at("$pd", "$i")} (f32.mul (local.get $fs) (f32.load ${at("$pe", "$i")})))`,
+              )}))
+          (f32.store ${at("$pd", "$t")} (f32.sub (f32.load ${at("$pd", "$t")}) (local.get $ff)))))
       `,
     )})
+
+  ;; zero x[i0..i1)
+  (func (export "zero") (param $x i32) (param $i0 i32) (param $i1 i32)
+    (memory.fill ${at("$x", "$i0")} (i32.const 0) (i32.shl (i32.sub (local.get $i1) (local.get $i0)) (i32.const 2))))
 
   ;; natural log for positive normal floats: log(m 2^e) = e ln2 + log(m), m in [sqrt(1/2), sqrt(2)),
   ;; log(m) = 2 atanh((m-1)/(m+1)) by its odd series (plenty for one log per row).

@@ -109,13 +109,20 @@ test("wasm row kernels match the plain loops", () => {
   const wts = alloc(rows);
   for (let i = 0; i < rows; i++) wts[i] = (i % 3) * 0.5;
   const [lse1, lse2] = [alloc(rows), new Float32Array(rows)];
-  const t1 = fastKernels.crossEntropyFwd(logits, tg, wts, lse1, rows, V);
-  const t2 = jsKernels.crossEntropyFwd(logits, tg, wts, lse2, rows, V);
+  const [e1, e2] = [alloc(rows * V), new Float32Array(rows * V)];
+  const [rs1, rs2] = [alloc(rows), new Float32Array(rows)];
+  const t1 = fastKernels.crossEntropyFwd(logits, tg, wts, lse1, rows, V, e1, rs1);
+  const t2 = jsKernels.crossEntropyFwd(logits, tg, wts, lse2, rows, V, e2, rs2);
   assert.ok(Math.abs(t1 - t2) < 1e-4 * Math.abs(t2), `ce ${t1} ${t2}`);
-  const [dl1, dl2] = [alloc(rows * V, true), new Float32Array(rows * V)];
-  fastKernels.crossEntropyBwd(logits, tg, wts, lse1, dl1, rows, V, 0.1);
-  jsKernels.crossEntropyBwd(logits, tg, wts, lse2, dl2, rows, V, 0.1);
-  assert.ok(maxRel(dl1, dl2) < 1e-5, `ce bwd ${maxRel(dl1, dl2)}`);
+  assert.ok(maxRel(lse1, lse2) < 1e-5, "ce lse");
+  for (const acc of [true, false]) {
+    const [dl1, dl2] = [alloc(rows * V), new Float32Array(rows * V)];
+    dl1.fill(0.5);
+    dl2.fill(0.5);
+    fastKernels.crossEntropyGrad(e1, rs1, tg, wts, dl1, rows, V, 0.1, acc);
+    jsKernels.crossEntropyGrad(e2, rs2, tg, wts, dl2, rows, V, 0.1, acc);
+    assert.ok(maxRel(dl1, dl2) < 1e-5, `ce grad acc=${acc} ${maxRel(dl1, dl2)}`);
+  }
   // adamw
   const N = 1001;
   const [p1, g, mm1, v1] = [rand(rng, N), rand(rng, N), alloc(N, true), alloc(N, true)];
