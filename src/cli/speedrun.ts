@@ -45,6 +45,7 @@ export function registerSpeedrun(program: Command): void {
       const r = await speedrun({
         run: new RunDir(o.run),
         preset: o.preset,
+        family: o.family,
         steps: o.steps,
         vocabSize: o.vocabSize,
         limitPerSource: o.limit,

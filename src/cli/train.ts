@@ -1,7 +1,7 @@
 /** `chatforge train`: pretrain a GPT on token shards (next-token prediction). */
 import { type Command, Option } from "commander";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
-import { gpt2Config, PRESETS, preset } from "../train/presets.js";
+import { type Family, modelConfig, PRESETS, preset } from "../train/presets.js";
 import { type ScheduleKind, train } from "../train/trainer.js";
 import { formatCount } from "../util/progress.js";
 import { RunDir } from "../util/run-dir.js";
@@ -27,6 +27,14 @@ export function registerTrain(program: Command): void {
     )
     .addOption(
       new Option("--preset <name>", "model size").choices(Object.keys(PRESETS)).default("tiny"),
+    )
+    .addOption(
+      new Option(
+        "--family <name>",
+        "gpt2 (LayerNorm, GELU, learned positions, tied head) or llama (RMSNorm, SwiGLU, RoPE, GQA)",
+      )
+        .choices(["gpt2", "llama"])
+        .default("gpt2"),
     )
     .addOption(
       new Option("--n-embd <n>", "override the preset's width").argParser(positiveInt("--n-embd")),
@@ -132,12 +140,17 @@ export function registerTrain(program: Command): void {
       if (o.nLayer) p.nLayer = o.nLayer;
       if (o.nHead) p.nHead = o.nHead;
       if (o.ctx) p.nCtx = o.ctx;
-      const modelConfig = gpt2Config(p, tok.vocabSize, tok.specialTokenId("<|endoftext|>"));
+      const cfg = modelConfig(
+        o.family as Family,
+        p,
+        tok.vocabSize,
+        tok.specialTokenId("<|endoftext|>"),
+      );
       const log = run.log(o.stage);
       const opts = {
         stage: o.stage as string,
         shardsDir: (o.shards as string | undefined) ?? run.path("shards"),
-        modelConfig,
+        modelConfig: cfg,
         batchSize: (o.batchSize as number | undefined) ?? p.batchSize,
         seqLen: p.nCtx,
         gradAccum: o.gradAccum as number,

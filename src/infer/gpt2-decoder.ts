@@ -12,22 +12,21 @@ import { scope } from "../tensor/memory.js";
 import { add, embedding, gelu, layerNorm, linear } from "../tensor/ops.js";
 import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
 import { UserError } from "../util/errors.js";
+import { KvCache } from "./kv-cache.js";
 
 export class Gpt2Decoder {
   readonly model: GPT2;
   readonly maxBatch: number;
   /** Positions filled so far (the same for every row). */
   pos = 0;
-  readonly #k: Float32Array[];
-  readonly #v: Float32Array[];
+  readonly #cache: KvCache;
   #B = 0;
 
   constructor(model: GPT2, maxBatch = 1) {
     this.model = model;
     this.maxBatch = maxBatch;
     const { nCtx, nEmbd, nLayer } = model.config;
-    this.#k = Array.from({ length: nLayer }, () => new Float32Array(maxBatch * nCtx * nEmbd));
-    this.#v = Array.from({ length: nLayer }, () => new Float32Array(maxBatch * nCtx * nEmbd));
+    this.#cache = new KvCache(nLayer, maxBatch, nCtx, nEmbd);
   }
 
   get contextLength(): number {
@@ -86,52 +85,15 @@ export class Gpt2Decoder {
 
   /** Appends K and V of the new positions to layer l's cache and runs causal attention. */
   #attend(l: number, qkv: Tensor, B: number, n: number, t0: number): Tensor {
-    const { nCtx, nEmbd: d, nHead } = this.model.config;
-    const hs = d / nHead;
-    const K = this.#k[l]!;
-    const Vc = this.#v[l]!;
+    const { nEmbd: d, nHead } = this.model.config;
     const src = qkv.data;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < n; i++) {
         const row = (b * n + i) * 3 * d;
-        const dst = (b * nCtx + t0 + i) * d;
-        K.set(src.subarray(row + d, row + 2 * d), dst);
-        Vc.set(src.subarray(row + 2 * d, row + 3 * d), dst);
+        this.#cache.put(l, b, t0 + i, src, row + d, src, row + 2 * d);
       }
     }
-    const out = new Float32Array(B * n * d);
-    const scores = new Float64Array(t0 + n);
-    const scale = 1 / Math.sqrt(hs);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < n; i++) {
-        const q = (b * n + i) * 3 * d;
-        const upto = t0 + i; // attend to positions 0..upto
-        for (let h = 0; h < nHead; h++) {
-          const qo = q + h * hs;
-          let max = Number.NEGATIVE_INFINITY;
-          for (let j = 0; j <= upto; j++) {
-            const ko = (b * nCtx + j) * d + h * hs;
-            let s = 0;
-            for (let c = 0; c < hs; c++) s += src[qo + c]! * K[ko + c]!;
-            s *= scale;
-            scores[j] = s;
-            if (s > max) max = s;
-          }
-          let sum = 0;
-          for (let j = 0; j <= upto; j++) {
-            const e = Math.exp(scores[j]! - max);
-            scores[j] = e;
-            sum += e;
-          }
-          const oo = (b * n + i) * d + h * hs;
-          for (let j = 0; j <= upto; j++) {
-            const p = scores[j]! / sum;
-            const vo = (b * nCtx + j) * d + h * hs;
-            for (let c = 0; c < hs; c++) out[oo + c]! += p * Vc[vo + c]!;
-          }
-        }
-      }
-    }
+    const out = this.#cache.attend(l, src, 0, 3 * d, B, n, t0, nHead, nHead, d / nHead);
     return tensor(out, [B, n, d]);
   }
 }

@@ -1,9 +1,9 @@
 /** Opens a checkpoint for generation: the model, its KV-cache decoder, and checks the tokenizer. */
-import type { GPT2 } from "../model/gpt2.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { type Checkpoint, latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
 import { UserError } from "../util/errors.js";
-import { Gpt2Decoder } from "./gpt2-decoder.js";
+import { createDecoder } from "./decoder.js";
+import type { Decoder } from "./generate.js";
 
 /** A checkpoint folder, or the latest one under a checkpoints/<stage> folder. */
 export async function resolveCheckpoint(pathOrRoot: string): Promise<string> {
@@ -16,7 +16,7 @@ export async function openForGeneration(
   path: string,
   tok: Tokenizer,
   maxBatch = 1,
-): Promise<{ ckpt: Checkpoint; decoder: Gpt2Decoder }> {
+): Promise<{ ckpt: Checkpoint; decoder: Decoder }> {
   const ckpt = await loadCheckpoint(await resolveCheckpoint(path));
   const cfg = ckpt.modelConfig;
   if (tok.vocabSize > cfg.vocabSize) {
@@ -25,6 +25,5 @@ export async function openForGeneration(
       "pass the --tokenizer the model was trained with",
     );
   }
-  if (cfg.family !== "gpt2") throw new UserError(`sampling ${cfg.family} models is not supported yet`);
-  return { ckpt, decoder: new Gpt2Decoder(ckpt.model as GPT2, maxBatch) };
+  return { ckpt, decoder: createDecoder(ckpt.model, cfg, maxBatch) };
 }

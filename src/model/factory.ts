@@ -11,6 +11,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { UserError } from "../util/errors.js";
 import { GPT2 } from "./gpt2.js";
 import type { ModelConfig } from "./io/hf-config.js";
+import { Llama } from "./llama.js";
 
 /** What training, evaluation and sampling need from a model of any family. */
 export interface LanguageModel {
@@ -41,9 +42,25 @@ export function createModel(cfg: ModelConfig, seed = 0): LanguageModel {
       seed,
     );
   }
-  throw new UserError(
-    `model family "${cfg.family}" is not available for training yet`,
-    "use --family gpt2",
+  if (cfg.tieWordEmbeddings) {
+    throw new UserError(
+      "Llama with tied word embeddings is not supported",
+      "set tie_word_embeddings to false",
+    );
+  }
+  return new Llama(
+    {
+      vocabSize: cfg.vocabSize,
+      nCtx: cfg.nCtx,
+      nEmbd: cfg.nEmbd,
+      nLayer: cfg.nLayer,
+      nHead: cfg.nHead,
+      nKvHead: cfg.nKvHead,
+      nHidden: cfg.nInner,
+      eps: cfg.eps,
+      ropeTheta: cfg.ropeTheta,
+    },
+    seed,
   );
 }
 

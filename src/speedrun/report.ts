@@ -100,7 +100,7 @@ export function speedrunReport(r: ReportInput): string {
   const last = st.history.at(-1);
   L.push("## 5. Pretraining", "");
   L.push(
-    `GPT-2 \`${r.presetName}\` preset: ${(tr.params / 1e6).toFixed(2)}M parameters. ${st.step} steps, ${formatCount(st.tokensSeen)} tokens (${(st.tokensSeen / Math.max(1, s.train.tokens)).toFixed(1)} epochs) in ${formatDuration(st.seconds)}: ${formatCount(st.tokensSeen / Math.max(1e-9, st.seconds))} tokens/s on average, MFU ${(100 * tr.mfu).toFixed(1)}% at the end.`,
+    `Model \`${r.presetName}\`: ${(tr.params / 1e6).toFixed(2)}M parameters. ${st.step} steps, ${formatCount(st.tokensSeen)} tokens (${(st.tokensSeen / Math.max(1, s.train.tokens)).toFixed(1)} epochs) in ${formatDuration(st.seconds)}: ${formatCount(st.tokensSeen / Math.max(1e-9, st.seconds))} tokens/s on average, MFU ${(100 * tr.mfu).toFixed(1)}% at the end.`,
     "",
   );
   if (last)

@@ -22,7 +22,7 @@ import {
 } from "../tokenizer/index.js";
 import { type CompressionRow, compressionReport } from "../tokenizer/report.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
-import { gpt2Config, preset } from "../train/presets.js";
+import { type Family, modelConfig, preset } from "../train/presets.js";
 import { type TrainResult, train } from "../train/trainer.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
@@ -33,6 +33,7 @@ import { type StageTiming, speedrunReport } from "./report.js";
 export interface SpeedrunOptions {
   run: RunDir;
   preset: string;
+  family: Family;
   /** Training steps (default: the preset's speedrun budget). */
   steps?: number;
   vocabSize: number;
@@ -174,7 +175,7 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       stage: "pretrain",
       shardsDir,
       tokenizer: tok,
-      modelConfig: gpt2Config(p, tok.vocabSize, tok.specialTokenId("<|endoftext|>")),
+      modelConfig: modelConfig(o.family, p, tok.vocabSize, tok.specialTokenId("<|endoftext|>")),
       batchSize: p.batchSize,
       seqLen: p.nCtx,
       gradAccum: 1,
@@ -220,7 +221,7 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       },
       shards,
       train: trained,
-      presetName: o.preset,
+      presetName: `${o.family} ${o.preset}`,
     }),
   );
   log.end({ timings, val: trained.finalVal });

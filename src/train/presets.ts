@@ -8,7 +8,7 @@
  * | small  | 256 | 6      | 8     | 256 | ~6.9M  | 16 × 256    | an hour: clearly better|
  * | medium | 384 | 8      | 6     | 512 | ~20M   | 8 × 512     | hours                  |
  */
-import type { Gpt2ModelConfig } from "../model/io/hf-config.js";
+import type { Gpt2ModelConfig, LlamaModelConfig, ModelConfig } from "../model/io/hf-config.js";
 import { UserError } from "../util/errors.js";
 
 export interface Preset {
@@ -50,4 +50,41 @@ export function gpt2Config(p: Preset, vocabSize: number, eosTokenId?: number): G
     bosTokenId: eosTokenId,
     eosTokenId,
   };
+}
+
+/**
+ * A Llama config of about the same size as the GPT-2 preset: half as many key/value heads as
+ * query heads (grouped-query attention) and a SwiGLU hidden size of ⅔·4d rounded to 32, which
+ * keeps the MLP's parameter count equal to GPT-2's 4d MLP.
+ */
+export function llamaConfig(p: Preset, vocabSize: number, eosTokenId?: number): LlamaModelConfig {
+  return {
+    family: "llama",
+    vocabSize,
+    nCtx: p.nCtx,
+    nEmbd: p.nEmbd,
+    nLayer: p.nLayer,
+    nHead: p.nHead,
+    nKvHead: p.nHead % 2 === 0 ? p.nHead / 2 : p.nHead,
+    nInner: Math.round((8 * p.nEmbd) / 3 / 32) * 32,
+    eps: 1e-5,
+    ropeTheta: 10000,
+    tieWordEmbeddings: false,
+    bosTokenId: eosTokenId,
+    eosTokenId,
+  };
+}
+
+export type Family = "gpt2" | "llama";
+
+/** The model config of a family at a preset's size. */
+export function modelConfig(
+  family: Family,
+  p: Preset,
+  vocabSize: number,
+  eosTokenId?: number,
+): ModelConfig {
+  return family === "llama"
+    ? llamaConfig(p, vocabSize, eosTokenId)
+    : gpt2Config(p, vocabSize, eosTokenId);
 }

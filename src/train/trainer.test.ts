@@ -11,7 +11,7 @@ import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { ShardLoader } from "./loader.js";
-import { gpt2Config } from "./presets.js";
+import { gpt2Config, llamaConfig } from "./presets.js";
 import { type TrainOptions, train } from "./trainer.js";
 
 let tmp: string;
@@ -95,6 +95,23 @@ describe("pretraining", () => {
     assert.equal(typeof r.samples[0]!.text, "string");
     const plots = await readdir(join(tmp, "runs", "learn", "plots"));
     assert.deepEqual(plots, ["pretrain-loss.svg"]);
+  });
+
+  test("a Llama (RoPE, GQA, SwiGLU) trains and resumes the same way", async () => {
+    const p = { nEmbd: 32, nLayer: 2, nHead: 4, nCtx: 32, batchSize: 4, lr: 3e-3 };
+    const cfg = llamaConfig(p, tok.vocabSize, tok.specialTokenId("<|endoftext|>"));
+    assert.equal(cfg.nKvHead, 2);
+    const straight = await train(options("llama-a", { modelConfig: cfg, steps: 6, evalEvery: 3 }));
+    assert.ok(straight.state.history[5]!.loss < straight.state.history[0]!.loss);
+    await train(options("llama-b", { modelConfig: cfg, steps: 6, evalEvery: 3, stopAfter: 4 }));
+    const resumed = await train(
+      options("llama-b", { modelConfig: cfg, steps: 6, evalEvery: 3, resume: true }),
+    );
+    assert.deepEqual(
+      resumed.state.history.map((h) => h.loss),
+      straight.state.history.map((h) => h.loss),
+    );
+    assert.equal(resumed.samples.length, 1);
   });
 
   test("kill and --resume continue the loss curve identically", async () => {

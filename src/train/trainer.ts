@@ -14,10 +14,9 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { createDecoder } from "../infer/decoder.js";
 import { generate } from "../infer/generate.js";
-import { Gpt2Decoder } from "../infer/gpt2-decoder.js";
 import { createModel, type LanguageModel } from "../model/factory.js";
-import type { GPT2 } from "../model/gpt2.js";
 import type { ModelConfig } from "../model/io/hf-config.js";
 import { describeBackend } from "../tensor/backend.js";
 import { scope } from "../tensor/memory.js";
@@ -168,7 +167,7 @@ export function tokenByteLengths(tok: Tokenizer, vocabSize: number): Uint8Array 
   return out;
 }
 
-/** Samples continuations of each prompt (GPT-2 family: KV-cache decoder). */
+/** Samples continuations of each prompt with the model's KV-cache decoder. */
 export function sampleTexts(
   model: LanguageModel,
   cfg: ModelConfig,
@@ -177,8 +176,7 @@ export function sampleTexts(
   maxNewTokens: number,
   seed: number,
 ): { prompt: string; text: string }[] {
-  if (cfg.family !== "gpt2") return [];
-  const dec = new Gpt2Decoder(model as GPT2);
+  const dec = createDecoder(model, cfg);
   const eot = tok.specialTokenId("<|endoftext|>");
   return prompts.map((prompt) => {
     const ids = [eot, ...tok.encodeOrdinary(prompt)].slice(-(cfg.nCtx - 1));

@@ -1,0 +1,111 @@
+/**
+ * Incremental Llama inference with a KV cache: like `Gpt2Decoder`, but queries and keys are
+ * rotated (RoPE, HF "rotate half" layout) at their absolute positions before keys are cached,
+ * and keys/values have nKvHead heads (grouped-query attention). Matches `Llama.forward` to
+ * float32 rounding; checked in the tests.
+ */
+import type { Llama } from "../model/llama.js";
+import { scope } from "../tensor/memory.js";
+import { add, embedding, linear, rmsNorm, swiglu } from "../tensor/ops.js";
+import { noGrad, tensor } from "../tensor/tensor.js";
+import { UserError } from "../util/errors.js";
+import { KvCache } from "./kv-cache.js";
+
+export class LlamaDecoder {
+  readonly model: Llama;
+  readonly maxBatch: number;
+  pos = 0;
+  readonly #cache: KvCache;
+  #B = 0;
+
+  constructor(model: Llama, maxBatch = 1) {
+    this.model = model;
+    this.maxBatch = maxBatch;
+    const { nCtx, nEmbd, nLayer, nHead, nKvHead } = model.config;
+    this.#cache = new KvCache(nLayer, maxBatch, nCtx, ((nKvHead ?? nHead) * nEmbd) / nHead);
+  }
+
+  get contextLength(): number {
+    return this.model.config.nCtx;
+  }
+
+  reset(): void {
+    this.pos = 0;
+    this.#B = 0;
+  }
+
+  /** Rotates each head of rows [B·n, heads·hs] by the angle of its position (in place). */
+  #rope(x: Float32Array | Float64Array, B: number, n: number, t0: number, heads: number): void {
+    const hs = this.model.config.nEmbd / this.model.config.nHead;
+    const half = hs / 2;
+    const { cos, sin } = this.model.rope;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < n; i++) {
+        const t = t0 + i;
+        const row = (b * n + i) * heads * hs;
+        for (let h = 0; h < heads; h++) {
+          const o = row + h * hs;
+          for (let j = 0; j < half; j++) {
+            const c = cos[t * half + j]!;
+            const s = sin[t * half + j]!;
+            const x1 = x[o + j]!;
+            const x2 = x[o + j + half]!;
+            x[o + j] = x1 * c - x2 * s;
+            x[o + j + half] = x2 * c + x1 * s;
+          }
+        }
+      }
+    }
+  }
+
+  /** Feeds [B, n] ids at positions pos..pos+n; returns next-token logits [B, V]. */
+  step(ids: Int32Array, B: number, n: number): Float32Array {
+    const { nCtx, nEmbd: d, nHead, vocabSize: V, eps = 1e-5 } = this.model.config;
+    const nKv = this.model.config.nKvHead ?? nHead;
+    const hs = d / nHead;
+    if (ids.length !== B * n) throw new Error(`decoder: ${ids.length} ids for B=${B}, n=${n}`);
+    if (B > this.maxBatch) throw new Error(`decoder: batch ${B} exceeds maxBatch ${this.maxBatch}`);
+    if (this.pos > 0 && B !== this.#B)
+      throw new Error(`decoder: batch changed from ${this.#B} to ${B} mid-sequence`);
+    if (this.pos + n > nCtx) {
+      throw new UserError(
+        `sequence of ${this.pos + n} tokens exceeds the model's context of ${nCtx}`,
+        "use a shorter prompt or fewer new tokens",
+      );
+    }
+    this.#B = B;
+    const m = this.model;
+    const t0 = this.pos;
+    const logits = noGrad(() =>
+      scope(() => {
+        let x = embedding(m.embed, ids, [B, n]);
+        for (let l = 0; l < m.blocks.length; l++) {
+          const blk = m.blocks[l]!;
+          const h = rmsNorm(x, blk.inputNorm, eps);
+          const q = linear(h, blk.q);
+          const k = linear(h, blk.k);
+          const v = linear(h, blk.v);
+          this.#rope(q.data, B, n, t0, nHead);
+          this.#rope(k.data, B, n, t0, nKv);
+          for (let b = 0; b < B; b++) {
+            for (let i = 0; i < n; i++) {
+              const r = (b * n + i) * nKv * hs;
+              this.#cache.put(l, b, t0 + i, k.data, r, v.data, r);
+            }
+          }
+          const a = this.#cache.attend(l, q.data, 0, d, B, n, t0, nHead, nKv, hs);
+          x = add(x, linear(tensor(a, [B, n, d]), blk.o));
+          const mm = rmsNorm(x, blk.postNorm, eps);
+          x = add(x, linear(swiglu(linear(mm, blk.gate), linear(mm, blk.up)), blk.down));
+        }
+        const last = new Float32Array(B * d);
+        for (let b = 0; b < B; b++)
+          last.set(x.data.subarray((b * n + n - 1) * d, (b * n + n) * d), b * d);
+        const hl = rmsNorm(tensor(last, [B, d]), m.norm, eps);
+        return Float32Array.from(linear(hl, m.lmHead).data.subarray(0, B * V));
+      }),
+    );
+    this.pos += n;
+    return logits;
+  }
+}
