@@ -13,6 +13,8 @@
  *   tokenizer.ggml.merges       string[]              "left right" (both mapped), lowest rank first
  *   tokenizer.ggml.bos_token_id / eos_token_id  u32   <|endoftext|>
  *   tokenizer.ggml.add_bos_token / add_eos_token false (we add special tokens ourselves)
+ *   tokenizer.ggml.eot_token_id u32, tokenizer.chat_template string: when the tokenizer has the
+ *                                                      ChatML tokens (<|im_end|> ends a turn)
  *
  * Merges are recovered from the ranks: tiktoken-style tokenizers store only ranked byte strings.
  * For each multi-byte token, in rank order, BPE is run on its bytes using only lower-ranked tokens;
@@ -151,6 +153,16 @@ export function buildGgufVocab(tok: TokenizerSource): GgufVocab {
   return { tokens, tokenTypes, merges, unreachable };
 }
 
+/**
+ * Our chat layout (DESIGN.md §3, ChatML as GPT-4o's tokenizer shows it) as the Jinja template
+ * llama.cpp, LM Studio and Ollama render prompts with:
+ * `<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>`.
+ */
+export const CHATML_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '<|im_sep|>' + " +
+  "message['content'] + '<|im_end|>' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant<|im_sep|>' }}{% endif %}";
+
 /** The tokenizer.* metadata entries for `tok`. */
 export function tokenizerMetadata(tok: TokenizerSource): Map<string, GgufValue> {
   const pre = ggufPreTokenizer(tok.pattern);
@@ -170,6 +182,15 @@ export function tokenizerMetadata(tok: TokenizerSource): Map<string, GgufValue> 
   if (eot !== undefined) {
     m.set("tokenizer.ggml.bos_token_id", kv.u32(eot));
     m.set("tokenizer.ggml.eos_token_id", kv.u32(eot));
+  }
+  const imEnd = tok.specialTokens.get("<|im_end|>");
+  if (
+    imEnd !== undefined &&
+    tok.specialTokens.has("<|im_start|>") &&
+    tok.specialTokens.has("<|im_sep|>")
+  ) {
+    m.set("tokenizer.ggml.eot_token_id", kv.u32(imEnd));
+    m.set("tokenizer.chat_template", kv.str(CHATML_TEMPLATE));
   }
   m.set("tokenizer.ggml.add_bos_token", kv.bool(false));
   m.set("tokenizer.ggml.add_eos_token", kv.bool(false));

@@ -39,7 +39,7 @@ const SLOW = process.env.CHATFORGE_SLOW === "1";
 // biome-ignore lint/suspicious/noExplicitAny: node-llama-cpp is loaded dynamically (optional).
 type Any = any;
 
-async function loadLlama(): Promise<{ llama: Any } | { skip: string }> {
+async function loadLlama(): Promise<{ llama: Any; mod: Any } | { skip: string }> {
   process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = "true";
   try {
     const mod: Any = await import("node-llama-cpp");
@@ -50,7 +50,7 @@ async function loadLlama(): Promise<{ llama: Any } | { skip: string }> {
       skipDownload: true,
       logLevel: mod.LlamaLogLevel.error,
     });
-    return { llama };
+    return { llama, mod };
   } catch (e) {
     return { skip: `node-llama-cpp cannot load its prebuilt binary: ${(e as Error).message}` };
   }
@@ -253,7 +253,7 @@ for (const fam of FAMILIES) {
   });
 }
 
-test("llama.cpp tokenizes like us: a tokenizer we trained, with our special tokens", {
+test("llama.cpp tokenizes like us: a tokenizer we trained, our special tokens, ChatML template", {
   skip,
 }, async () => {
   const { llama } = loaded as { llama: Any };
