@@ -35,7 +35,55 @@ export function normaliseForDedup(text: string): string {
     .trim();
 }
 
-function fnv1a(s: string): number {
+const SEPARATOR_RE = /[\p{P}\p{S}\s]/u;
+
+/**
+ * FNV-1a hashes of the words of `normaliseForDedup(text)`, computed in one pass without
+ * building the normalised string (the same values as hashing its words one by one).
+ */
+export function dedupWordHashes(text: string): Int32Array {
+  const lower = text.toLowerCase();
+  const out: number[] = [];
+  let h = 0x811c9dc5;
+  let inWord = false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = lower.charCodeAt(i);
+    let sep: boolean;
+    if (c < 128) {
+      sep = !((c >= 97 && c <= 122) || (c >= 48 && c <= 57));
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      // a surrogate pair: classify the whole code point, hash both halves
+      const pair = lower.slice(i, i + 2);
+      sep = SEPARATOR_RE.test(pair);
+      if (!sep) {
+        if (!inWord) h = 0x811c9dc5;
+        h = Math.imul(h ^ c, 0x01000193);
+        c = lower.charCodeAt(++i);
+        h = Math.imul(h ^ c, 0x01000193);
+        inWord = true;
+        continue;
+      }
+      i++;
+    } else {
+      sep = SEPARATOR_RE.test(lower[i] as string);
+    }
+    if (sep) {
+      if (inWord) out.push(h | 0);
+      inWord = false;
+      continue;
+    }
+    if (c >= 48 && c <= 57) c = 48; // digits → 0
+    if (!inWord) h = 0x811c9dc5;
+    h = Math.imul(h ^ c, 0x01000193);
+    inWord = true;
+  }
+  if (inWord) out.push(h | 0);
+  if (out.length === 0) out.push(0x811c9dc5 | 0); // the empty text is one empty word
+  return Int32Array.from(out);
+}
+
+/** FNV-1a over UTF-16 code units. */
+export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -69,8 +117,7 @@ function mix32(h: number): number {
 export function minhashSignature(text: string, cfg: MinHashConfig = DEFAULT_MINHASH): Uint32Array {
   const k = cfg.bands * cfg.rowsPerBand;
   const sig = new Int32Array(k).fill(0x7fffffff);
-  const words = normaliseForDedup(text).split(" ");
-  const wh = Int32Array.from(words, fnv1a);
+  const wh = dedupWordHashes(text);
   const n = cfg.shingleWords;
   const count = Math.max(1, wh.length - n + 1);
   for (let i = 0; i < count; i++) {

@@ -13,7 +13,9 @@ import { detectLanguage, languageVerdict, loadDetector } from "./lang.js";
 import {
   bandKeys,
   clusterByBands,
+  dedupWordHashes,
   estimateSimilarity,
+  fnv1a,
   minhashSignature,
   normaliseForDedup,
   UnionFind,
@@ -289,6 +291,19 @@ describe("MinHash", () => {
       normaliseForDedup("Hello, World! In 1999 -- we met."),
       "hello world in 0000 we met",
     );
+  });
+  test("one-pass word hashes equal hashing the normalised words", () => {
+    for (const t of [
+      a,
+      "",
+      "  ¡Hola, señor!  Größe 42 — 東京 2020 😀 tab\there ",
+      "x-y_z 1.5 §7",
+    ]) {
+      const expected = normaliseForDedup(t)
+        .split(" ")
+        .map((w) => fnv1a(w) | 0);
+      assert.deepEqual([...dedupWordHashes(t)], expected, JSON.stringify(t));
+    }
   });
   test("similarity estimate: near-duplicates high, unrelated texts near zero", () => {
     const w = a.split(" ");
