@@ -327,9 +327,14 @@ function addSame(a: Tensor, b: Tensor): Tensor {
   const res = out(op, y, a.shape, needsGrad(a, b));
   if (res.requiresGrad) {
     record(() => {
-      if (!res.grad) return;
-      if (a.requiresGrad) addInto(a.ensureGrad(), res.grad);
-      if (b.requiresGrad) addInto(b.ensureGrad(), res.grad);
+      const g = res.grad;
+      if (!g) return;
+      // b first (it may need g unchanged), then a takes g over when it has no gradient yet
+      if (b.requiresGrad) addInto(b.ensureGrad(), g);
+      if (a.requiresGrad) {
+        if (!a.grad && !a.persistent && a !== b) a.grad = g;
+        else addInto(a.ensureGrad(), g);
+      }
     });
   }
   return checked(op, res);
