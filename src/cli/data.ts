@@ -1,5 +1,5 @@
 /** `chatforge data …`: the FineWeb-style data pipeline (argument parsing only). */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
@@ -10,7 +10,7 @@ import { evaluateLanguageId, formatLangEval } from "../data/langid-eval.js";
 import { formatFunnel, loadConfig, type Phase } from "../data/pipeline.js";
 import { tokenizeData } from "../data/tokenize.js";
 import { isInputName } from "../data/warc.js";
-import { writeJsonAtomic } from "../util/atomic.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
 
@@ -135,7 +135,7 @@ export function registerData(program: Command): void {
     .option(
       "--run <name>",
       "run name (reads runs/<name>/corpus/, writes runs/<name>/data/)",
-      "demo",
+      "default",
     )
     .option(
       "--input <paths...>",
@@ -263,6 +263,11 @@ export function registerData(program: Command): void {
         return;
       }
       const funnel = await runLocal(cfg, { workers: o.workers, quiet: o.quiet });
+      // the picture also goes where the run's report collects its plots
+      await writeFileAtomic(
+        new RunDir(o.run).path("plots", "data-funnel.svg"),
+        readFileSync(join(outDir, "funnel.svg")),
+      );
       log.end({ funnel: funnel.stages });
       process.stdout.write(
         `${formatFunnel(funnel)}\n\nclean text, funnel.json and funnel.svg in ${outDir}\n`,

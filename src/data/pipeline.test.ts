@@ -186,6 +186,35 @@ describe("data pipeline on the planted corpus", () => {
   });
 });
 
+describe("data pipeline on JSONL input", () => {
+  test("plain-text documents skip extraction and go through the same filters", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cf-data-j-"));
+    try {
+      const good = plantedCorpus()[0] as Planted;
+      const prose =
+        (good.payload as string).match(/<p>[^<]+<\/p>/g)?.map((p) => p.slice(3, -4)) ?? [];
+      const lines = [
+        JSON.stringify({ text: prose.join("\n"), url: "https://j.example/good", id: "g" }),
+        JSON.stringify({ text: "Kurzer deutscher Text über nichts.", url: "https://j.example/de" }),
+        "{ not json",
+      ];
+      const p = join(dir, "in.jsonl");
+      writeFileSync(p, `${lines.join("\n")}\n`);
+      const cfg = defaultDataConfig([p], join(dir, "out"), 1);
+      const f = await runLocal(cfg, { workers: 0, quiet: true });
+      assert.deepEqual(f.stages[0]?.reasons, { "malformed-json": 1 });
+      assert.ok(!f.stages.some((s) => s.stage === "extract"));
+      const kept = readJsonlGz<CleanDoc>(layout(cfg.outDir).clean(0));
+      assert.deepEqual(
+        kept.map((d) => [d.id, d.url, d.source]),
+        [["in.jsonl#g", "https://j.example/good", "in.jsonl"]],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("data pipeline on worker threads", () => {
   test("the worker pool gives the same bytes as the main thread", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cf-data-w-"));
