@@ -2,6 +2,7 @@
 export * from "./attention.js";
 export * from "./backend.js";
 export { loadBlas } from "./blas.js";
+export { gradCheck, randn } from "./gradcheck.js";
 export { type Kernels, kernelsFor } from "./kernels.js";
 export { memoryStats, persistent, scope } from "./memory.js";
 export * from "./ops.js";
