@@ -67,48 +67,83 @@ export function pending(cfg: DataConfig, phase: "filter" | "finalize"): number[]
 
 const WORKER_JS = join(dirname(fileURLToPath(import.meta.url)), "worker.js");
 
-/** Runs `tasks` of a phase on a pool of worker threads. */
-async function runPool(
+/**
+ * Worker threads that live for the whole run (filter, then finalize), so each loads its
+ * modules and language tables once. Each runs one task at a time.
+ */
+class WorkerPool {
+  readonly #workers: Worker[] = [];
+  constructor(
+    readonly configPath: string,
+    readonly size: number,
+  ) {}
+
+  /** Runs the tasks of a phase; rejects on the first failure. */
+  async run(
+    phase: "filter" | "finalize",
+    tasks: number[],
+    progress: Progress | null,
+  ): Promise<void> {
+    const queue = [...tasks];
+    const n = Math.min(this.size, tasks.length);
+    while (this.#workers.length < n) {
+      this.#workers.push(new Worker(WORKER_JS, { workerData: { configPath: this.configPath } }));
+    }
+    let failed = false;
+    const drive = (w: Worker): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const cleanup = () => {
+          w.off("message", onMessage);
+          w.off("error", onError);
+        };
+        const next = () => {
+          const t = queue.shift();
+          if (t === undefined || failed) {
+            cleanup();
+            resolve();
+          } else w.postMessage({ phase, task: t });
+        };
+        const onMessage = (m: { ok: boolean; error?: string }) => {
+          if (!m.ok) {
+            failed = true;
+            cleanup();
+            reject(new Error(`${phase} task failed: ${m.error}`));
+            return;
+          }
+          progress?.tick(1);
+          next();
+        };
+        const onError = (e: Error) => {
+          failed = true;
+          cleanup();
+          reject(e);
+        };
+        w.on("message", onMessage);
+        w.on("error", onError);
+        next();
+      });
+    await Promise.all(this.#workers.slice(0, n).map(drive));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+    this.#workers.length = 0;
+  }
+}
+
+/** Runs `tasks` of a phase in this thread, or on the pool. */
+async function runTasks(
   cfg: DataConfig,
   phase: "filter" | "finalize",
   tasks: number[],
-  workers: number,
+  pool: WorkerPool | null,
   progress: Progress | null,
 ): Promise<void> {
-  if (workers <= 0) {
-    for (const t of tasks) {
-      await runPhase(cfg, phase, t);
-      progress?.tick(1);
-    }
-    return;
+  if (pool) return pool.run(phase, tasks, progress);
+  for (const t of tasks) {
+    await runPhase(cfg, phase, t);
+    progress?.tick(1);
   }
-  const queue = [...tasks];
-  const configPath = layout(cfg.outDir).config;
-  const one = (): Promise<void> =>
-    new Promise((res, rej) => {
-      const w = new Worker(WORKER_JS, { workerData: { configPath } });
-      const next = () => {
-        const t = queue.shift();
-        if (t === undefined) {
-          w.terminate().then(() => res(), rej);
-          return;
-        }
-        w.postMessage({ phase, task: t });
-      };
-      w.on("message", (m: { ok: boolean; error?: string }) => {
-        if (!m.ok) {
-          queue.length = 0;
-          w.terminate();
-          rej(new Error(`${phase} task failed: ${m.error}`));
-          return;
-        }
-        progress?.tick(1);
-        next();
-      });
-      w.on("error", rej);
-      next();
-    });
-  await Promise.all(Array.from({ length: Math.min(workers, tasks.length) }, one));
 }
 
 /** Saves the configuration the tasks will read. */
@@ -124,22 +159,27 @@ export async function runLocal(cfg: DataConfig, opts: RunOptions = {}): Promise<
   for (const st of STAGES) dirs.push(`work/removed/${st}`);
   for (const d of dirs) await cleanTempFiles(join(cfg.outDir, d));
   await saveConfig(cfg);
-  const filterTodo = pending(cfg, "filter");
-  if (filterTodo.length > 0) {
-    const p = opts.quiet
-      ? null
-      : new Progress("data filter", { total: filterTodo.length, unit: "tasks" });
-    await runPool(cfg, "filter", filterTodo, workers, p);
-    p?.finish();
-  }
-  await runPhase(cfg, "dedup");
-  const finTodo = pending(cfg, "finalize");
-  if (finTodo.length > 0) {
-    const p = opts.quiet
-      ? null
-      : new Progress("data finalize", { total: finTodo.length, unit: "tasks" });
-    await runPool(cfg, "finalize", finTodo, workers, p);
-    p?.finish();
+  const pool = workers > 0 ? new WorkerPool(layout(cfg.outDir).config, workers) : null;
+  try {
+    const filterTodo = pending(cfg, "filter");
+    if (filterTodo.length > 0) {
+      const p = opts.quiet
+        ? null
+        : new Progress("data filter", { total: filterTodo.length, unit: "tasks" });
+      await runTasks(cfg, "filter", filterTodo, pool, p);
+      p?.finish();
+    }
+    await runPhase(cfg, "dedup");
+    const finTodo = pending(cfg, "finalize");
+    if (finTodo.length > 0) {
+      const p = opts.quiet
+        ? null
+        : new Progress("data finalize", { total: finTodo.length, unit: "tasks" });
+      await runTasks(cfg, "finalize", finTodo, pool, p);
+      p?.finish();
+    }
+  } finally {
+    await pool?.close();
   }
   await runReport(cfg);
   const { readFileSync } = await import("node:fs");
