@@ -6,6 +6,7 @@
  * the share of the time spent outside sgemm.
  */
 import { spawnSync } from "node:child_process";
+import { cpus, loadavg } from "node:os";
 import { GPT2 } from "../model/gpt2.js";
 import { type Backend, type BackendName, setBackend } from "../tensor/backend.js";
 import { alloc, scope } from "../tensor/memory.js";
@@ -95,7 +96,7 @@ function blockTime(be: Backend): { ms: number; sgemmMs: number } {
   };
   const rng = new Rng(2);
   let best = { ms: Number.POSITIVE_INFINITY, sgemmMs: 0 };
-  for (let r = 0; r < 4; r++) {
+  for (let r = 0; r < 7; r++) {
     inside = 0;
     const t0 = performance.now();
     scope(() => {
@@ -116,7 +117,9 @@ function blockTime(be: Backend): { ms: number; sgemmMs: number } {
 
 async function main() {
   const banner = await initCompute();
-  process.stdout.write(`kernels bench; ${banner}\n`);
+  process.stdout.write(
+    `kernels bench (${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model} ×${cpus().length}, load ${loadavg()[0]!.toFixed(1)}); ${banner}\n`,
+  );
   const backends: Backend[] = [];
   for (const name of ["blas", "wasm"] as BackendName[]) {
     try {

@@ -9,6 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GPT2, type GPT2Config } from "../model/gpt2.js";
@@ -46,17 +47,27 @@ function measuredPeak(): number {
   });
 }
 
-function ours(): { tokensPerS: number; stepMs: number; mfu: number; loss: number; params: number } {
+function ours(): {
+  tokensPerS: number;
+  stepMs: number;
+  bestMs: number;
+  cpuMs: number;
+  mfu: number;
+  loss: number;
+  params: number;
+} {
   const model = new GPT2(cfg, 0);
   const opt = new AdamW(defaultGroups(model.params, 0.1), { lr: 3e-4 });
   const rng = new Rng(42);
   const ids = new Int32Array(B * T).map(() => rng.int(cfg.vocabSize));
   const targets = new Int32Array(B * T).map(() => rng.int(cfg.vocabSize));
   const times: number[] = [];
+  const cpu: number[] = [];
   let loss = 0;
   let carvedAfterWarmup = 0;
   for (let i = 0; i < STEPS + 2; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     scope(() => {
       const l = model.loss(ids, targets, B, T);
       opt.zeroGrad();
@@ -66,7 +77,11 @@ function ours(): { tokensPerS: number; stepMs: number; mfu: number; loss: number
     clipGradNorm(model.params, 1.0);
     opt.step();
     const dt = performance.now() - t0;
-    if (i >= 2) times.push(dt);
+    const c = process.cpuUsage(c0);
+    if (i >= 2) {
+      times.push(dt);
+      cpu.push((c.user + c.system) / 1000);
+    }
     if (i === 1) carvedAfterWarmup = memoryStats().carvedBytes;
     process.stdout.write(
       `  step ${i}${i < 2 ? " (warm-up)" : ""}: ${dt.toFixed(0)} ms, loss ${loss.toFixed(4)}\n`,
@@ -76,15 +91,20 @@ function ours(): { tokensPerS: number; stepMs: number; mfu: number; loss: number
     process.stdout.write("  warning: memory grew after warm-up\n");
   }
   const stepMs = median(times);
+  const bestMs = Math.min(...times);
+  const cpuMs = median(cpu);
   const params = model.numParams();
   const nonEmb = params - cfg.nCtx * cfg.nEmbd;
   const flopsPerToken = 6 * nonEmb + 12 * cfg.nLayer * cfg.nEmbd * T; // PaLM appendix B
   const tokensPerS = (B * T) / (stepMs / 1000);
   const peak = measuredPeak();
-  return { tokensPerS, stepMs, mfu: (tokensPerS * flopsPerToken) / (peak * 1e9), loss, params };
+  const mfu = (tokensPerS * flopsPerToken) / (peak * 1e9);
+  return { tokensPerS, stepMs, bestMs, cpuMs, mfu, loss, params };
 }
 
-function torchPeer(): { tokensPerS: number; stepMs: number; version: string } | string {
+function torchPeer():
+  | { tokensPerS: number; stepMs: number; bestMs: number; cpuMs: number; version: string }
+  | string {
   const py = "/usr/bin/python3";
   const here = dirname(fileURLToPath(import.meta.url));
   const script = join(here, "..", "..", "src", "bench", "torch_train_step.py");
@@ -98,7 +118,17 @@ function torchPeer(): { tokensPerS: number; stepMs: number; version: string } | 
   const r = spawnSync(py, [script, ...args], { encoding: "utf8", env });
   if (r.status !== 0) return `PyTorch run failed: ${r.stderr.trim().split("\n").pop()}`;
   const j = JSON.parse(r.stdout.trim().split("\n").pop()!);
-  return { tokensPerS: j.tokens_per_s, stepMs: j.step_ms, version: j.torch };
+  return {
+    tokensPerS: j.tokens_per_s,
+    stepMs: j.step_ms,
+    bestMs: j.best_ms,
+    cpuMs: j.cpu_ms,
+    version: j.torch,
+  };
+}
+
+function cpuModel(): string {
+  return `${cpus()[0]?.model ?? "unknown CPU"} ×${cpus().length}`;
 }
 
 async function main() {
@@ -106,12 +136,12 @@ async function main() {
 
   const name = small ? "small (1.35M)" : "reference (6.9M)";
   process.stdout.write(
-    `train-step bench: GPT-2 ${name}, vocab ${cfg.vocabSize}, d ${cfg.nEmbd}, ${cfg.nLayer} layers, ${cfg.nHead} heads, ctx ${T}, batch ${B}\n`,
+    `train-step bench (${new Date().toISOString().slice(0, 10)}, ${cpuModel()}, load ${loadavg()[0]!.toFixed(1)}): GPT-2 ${name}, vocab ${cfg.vocabSize}, d ${cfg.nEmbd}, ${cfg.nLayer} layers, ${cfg.nHead} heads, ctx ${T}, batch ${B}\n`,
   );
   process.stdout.write(`backend: ${banner}\n`);
   const o = ours();
   process.stdout.write(
-    `chatforge: ${(o.params / 1e6).toFixed(2)}M params, ${o.stepMs.toFixed(0)} ms/step, ${o.tokensPerS.toFixed(0)} tokens/s, MFU ${(100 * o.mfu).toFixed(1)}% (of measured sgemm peak)\n`,
+    `chatforge: ${(o.params / 1e6).toFixed(2)}M params, ${o.stepMs.toFixed(0)} ms/step (median; best ${o.bestMs.toFixed(0)}), ${o.tokensPerS.toFixed(0)} tokens/s, ${(o.cpuMs / 1000).toFixed(2)} CPU-s/step, MFU ${(100 * o.mfu).toFixed(1)}% (of measured sgemm peak)\n`,
   );
   const t = process.env.BENCH_PEER === "0" ? "PyTorch run skipped (BENCH_PEER=0)" : torchPeer();
   if (typeof t === "string") {
@@ -119,9 +149,16 @@ async function main() {
     return;
   }
   process.stdout.write(
-    `pytorch ${t.version}: ${t.stepMs.toFixed(0)} ms/step, ${t.tokensPerS.toFixed(0)} tokens/s\n`,
+    `pytorch ${t.version}: ${t.stepMs.toFixed(0)} ms/step (median; best ${t.bestMs.toFixed(0)}), ${t.tokensPerS.toFixed(0)} tokens/s, ${(t.cpuMs / 1000).toFixed(2)} CPU-s/step\n`,
   );
-  process.stdout.write(`ratio chatforge / pytorch: ${(o.tokensPerS / t.tokensPerS).toFixed(2)}x\n`);
+  process.stdout.write(
+    `ratio chatforge / pytorch tokens/s: ${(o.tokensPerS / t.tokensPerS).toFixed(2)}x (median steps), ${(t.bestMs / o.bestMs).toFixed(2)}x (best steps), ${(t.cpuMs / o.cpuMs).toFixed(2)}x (CPU time)\n`,
+  );
+  process.stdout.write(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}\n`,
+  );
 }
 
 await main();
