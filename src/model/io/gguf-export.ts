@@ -141,9 +141,23 @@ export function configFromGguf(file: GgufFile, where = "gguf"): ModelConfig {
   const get = (key: string, type: GgufType): number => {
     const v = file.metadata.get(key);
     if (!v) throw new UserError(`${where}: metadata key ${key} is missing`);
-    if (v.type !== type)
-      throw new UserError(`${where}: ${key} has type ${v.type}, expected ${type}`);
-    return type === GgufType.FLOAT32 ? shortestF32(Number(v.value)) : Number(v.value);
+    // Other writers may use any integer width (u64 is common) or f64 for floats.
+    const ints = [
+      GgufType.UINT8,
+      GgufType.INT8,
+      GgufType.UINT16,
+      GgufType.INT16,
+      GgufType.UINT32,
+      GgufType.INT32,
+      GgufType.UINT64,
+      GgufType.INT64,
+    ];
+    const ok =
+      v.type === type ||
+      (type === GgufType.UINT32 && ints.includes(v.type)) ||
+      (type === GgufType.FLOAT32 && v.type === GgufType.FLOAT64);
+    if (!ok) throw new UserError(`${where}: ${key} has GGUF type ${v.type}, expected ${type}`);
+    return v.type === GgufType.FLOAT32 ? shortestF32(Number(v.value)) : Number(v.value);
   };
   const arch = file.metadata.get("general.architecture")?.value;
   const u = GgufType.UINT32;
