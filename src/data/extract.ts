@@ -224,7 +224,7 @@ export function extractFast(html: string): string {
     if (skipTag === "" && r.index > last) {
       const raw = decodeEntities(html.slice(last, r.index));
       cur += raw;
-      if (inLink > 0) curLink += raw.replace(/\s+/g, "").length;
+      if (inLink > 0) curLink += nonSpaceChars(raw);
     }
     last = TAG_RE.lastIndex;
     const tag = r[2];
@@ -278,12 +278,20 @@ export function extractFast(html: string): string {
   flush();
   const lines: string[] = [];
   for (const b of blocks) {
-    const chars = b.text.replace(/\s+/g, "").length;
     // a block that is mostly link text is navigation (menus, tag clouds, "read more")
-    if (b.linkChars > 0 && b.linkChars / Math.max(1, chars) > 0.5) continue;
+    if (b.linkChars > 0 && b.linkChars / Math.max(1, nonSpaceChars(b.text)) > 0.5) continue;
     lines.push(b.text);
   }
   return lines.join("\n");
+}
+
+function nonSpaceChars(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c === 32 || (c >= 9 && c <= 13) || c === 0xa0)) n++;
+  }
+  return n;
 }
 
 function boilerplateAttrs(attrs: string): boolean {
