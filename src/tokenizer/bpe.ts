@@ -77,9 +77,7 @@ export class PairTable {
 
 /** Token ids as latin1 "binary strings" of their bytes (a compact, hashable key). */
 export function bytesKey(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return latin1(bytes, 0, bytes.length);
 }
 
 /**
@@ -176,9 +174,8 @@ export class BpeRanks {
 }
 
 function latin1(bytes: Uint8Array, s: number, e: number): string {
-  let out = "";
-  for (let i = s; i < e; i++) out += String.fromCharCode(bytes[i]!);
-  return out;
+  // One flat string (a += loop would build a rope that every later slice has to flatten).
+  return String.fromCharCode.apply(null, bytes.subarray(s, e) as unknown as number[]);
 }
 
 const NONE = 0x7fffffff;
