@@ -12,7 +12,8 @@
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createModel, type LanguageModel, loadHfTensors, toHfTensors } from "../model/factory.js";
-import { type ModelConfig, parseHfConfig, toHfConfig } from "../model/io/hf-config.js";
+import { loadHfCheckpoint, saveHfCheckpoint } from "../model/io/checkpoint.js";
+import type { ModelConfig } from "../model/io/hf-config.js";
 import { readSafetensors, toFloat32, writeSafetensors } from "../model/io/safetensors.js";
 import type { AdamW } from "../tensor/optim.js";
 import { isTempName, tempPathFor, writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
@@ -59,10 +60,7 @@ export async function saveCheckpoint(
   const tmp = tempPathFor(final);
   await mkdir(tmp, { recursive: true });
   try {
-    await writeSafetensors(join(tmp, "model.safetensors"), toHfTensors(modelConfig, model), {
-      format: "pt",
-    });
-    await writeJsonAtomic(join(tmp, "config.json"), toHfConfig(modelConfig));
+    await saveHfCheckpoint(tmp, modelConfig, toHfTensors(modelConfig, model));
     if (opt) {
       const moments = new Map<string, { shape: number[]; data: Float32Array }>();
       for (const p of model.params) {
@@ -116,21 +114,10 @@ export async function latestCheckpoint(root: string): Promise<string | undefined
 
 /** Loads a checkpoint folder (model always; optimizer and trainer state when present). */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  let cfgJson: unknown;
-  try {
-    cfgJson = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
-  } catch (err) {
-    throw new UserError(
-      `${dir}: cannot read config.json (${(err as Error).message})`,
-      "is this a checkpoint folder?",
-    );
-  }
-  const modelConfig = parseHfConfig(cfgJson, join(dir, "config.json"));
+  const hf = await loadHfCheckpoint(dir);
+  const modelConfig = hf.config;
   const model = createModel(modelConfig);
-  const weights = await readSafetensors(join(dir, "model.safetensors"));
-  const f32 = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [k, t] of weights.tensors) f32.set(k, { shape: t.shape, data: toFloat32(t) });
-  loadHfTensors(modelConfig, model, f32, join(dir, "model.safetensors"));
+  loadHfTensors(modelConfig, model, hf.weights, join(dir, "model.safetensors"));
 
   let state: TrainerState;
   try {
