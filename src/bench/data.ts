@@ -134,9 +134,11 @@ for (const [name, sp] of [
 console.log(`  ratio: ours is ${(fastSpeed / readSpeed).toFixed(1)}× faster than Readability`);
 
 // 4. language detectors: speed on the extracted text of the same pages
-const texts = html.map((h) => extractFast(h).slice(0, 1000));
+const texts = html.map((h) => extractFast(h).slice(0, 500));
 const textMB = mb(texts.reduce((a, t) => a + Buffer.byteLength(t), 0));
-console.log(`\nlanguage ID (${texts.length} documents, first 1000 characters each):`);
+console.log(
+  `\nlanguage ID (${texts.length} documents, first 500 characters each, as the pipeline does):`,
+);
 const detSpeed: Record<string, number> = {};
 for (const det of ["eld", "eld-small", "franc"] as const) {
   await loadDetector(det);
