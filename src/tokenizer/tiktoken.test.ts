@@ -127,6 +127,34 @@ for (const name of NAMES) {
   });
 }
 
+test("every code point, after each of several separators, gives tiktoken's ids", {
+  skip: !SLOW,
+}, () => {
+  // Checks our Unicode tables (letters, numbers, white space, GPT-4o's case classes, marks)
+  // against tiktoken's, code point by code point, in blocks of 16,384.
+  for (const name of NAMES) {
+    const ours = Tokenizer.fromTiktoken(name);
+    const ref = get_encoding(name as TiktokenEncoding);
+    for (const sep of [" ", "1", "!a", "!A", "!\u0301a", "\n"]) {
+      for (let base = 0; base < 0x110000; base += 0x4000) {
+        const parts: string[] = [];
+        for (let cp = base; cp < base + 0x4000; cp++) {
+          if (cp < 0xd800 || cp > 0xdfff) parts.push(sep, String.fromCodePoint(cp));
+        }
+        const s = parts.join("");
+        const a = ours.encodeOrdinary(s);
+        const d = firstDiff(a, ref.encode_ordinary(s));
+        assert.equal(
+          d,
+          -1,
+          `${name}, separator ${JSON.stringify(sep)}, block ${base.toString(16)}`,
+        );
+      }
+    }
+    ref.free();
+  }
+});
+
 test("1 MB of one repeated character encodes and round-trips", { skip: !SLOW }, () => {
   const tok = Tokenizer.fromTiktoken("cl100k_base");
   for (const ch of ["a", " ", "\n", "1", "é", "😀"]) {
