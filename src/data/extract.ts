@@ -190,11 +190,30 @@ interface Block {
 /** Tables with no cell at least this long are dropped. */
 const MIN_TABLE_CELL = 80;
 
-const TAG_RE =
-  /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<![^>]*>|<\?[^>]*>/g;
+// Tags, doctypes and processing instructions. Attribute text may not contain "<" or ">": a
+// rare loss (a quoted ">" ends the tag early) that keeps matching linear on any input.
+const TAG_RE = /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>|<![^<>]*>|<\?[^<>]*>/g;
+
+/** Removes `<!-- … -->` comments in one pass (an unclosed comment runs to the end). */
+function stripComments(html: string): string {
+  let i = html.indexOf("<!--");
+  if (i < 0) return html;
+  let out = "";
+  let last = 0;
+  while (i >= 0) {
+    out += html.slice(last, i);
+    const end = html.indexOf("-->", i + 4);
+    if (end < 0) return out;
+    last = end + 3;
+    i = html.indexOf("<!--", last);
+  }
+  return out + html.slice(last);
+}
+/<!--[\s\S]*?-->|<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<![^>]*>|<\?[^>]*>/g;
 
 /** The fast extractor. Returns the main text (lines joined with `\n`, paragraphs kept). */
 export function extractFast(html: string): string {
+  html = stripComments(html);
   // Keep only <main> or <article> when the page marks its content (first one wins).
   const m = /<(main|article)\b[^>]*>/i.exec(html);
   if (m) {
@@ -228,7 +247,7 @@ export function extractFast(html: string): string {
     }
     last = TAG_RE.lastIndex;
     const tag = r[2];
-    if (tag === undefined) continue; // comment, doctype, processing instruction
+    if (tag === undefined) continue; // doctype, processing instruction
     const name = tag.toLowerCase();
     const closing = r[1] === "/";
     if (skipTag !== "") {
@@ -295,7 +314,8 @@ function nonSpaceChars(s: string): number {
 }
 
 function boilerplateAttrs(attrs: string): boolean {
-  if (attrs.length === 0) return false;
+  // (very long attribute text — inline data, broken markup — is not inspected: bounded work)
+  if (attrs.length === 0 || attrs.length > 4000) return false;
   const m = /\b(?:class|id|role)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi;
   for (let r = m.exec(attrs); r !== null; r = m.exec(attrs)) {
     const v = (r[1] as string).replace(/^["']|["']$/g, "");

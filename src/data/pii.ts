@@ -17,7 +17,9 @@ export const DEFAULT_PII: PiiConfig = {
   ipPlaceholder: "192.0.2.1",
 };
 
-const EMAIL_RE = /\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b/g;
+// Bounded repetitions (RFC 5321 limits: local part ≤ 64, labels ≤ 63) keep matching linear
+// on long runs of address-like characters.
+const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b/g;
 const IPV4_RE =
   /\b(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b/g;
 

@@ -167,6 +167,20 @@ describe("HTML extraction", () => {
   });
 });
 
+describe("hostile inputs finish in linear time", () => {
+  // each of these took minutes with backtracking regular expressions; the timeout catches a relapse
+  test("unclosed tags, comments, quotes; address-like runs without an @", {
+    timeout: 20_000,
+  }, () => {
+    const n = 200_000;
+    assert.equal(extractFast("<a ".repeat(n)), "<a ".repeat(n).trim()); // never closed: text
+    assert.equal(extractFast(`<p>x</p>${"<!--".repeat(n)}`), "x");
+    assert.ok(extractFast(`<div class="${'class="x '.repeat(n)}">text</div>`).length < 10);
+    assert.equal(scrubPii(`${"a.b.".repeat(n)}@`).emails, 0);
+    assert.equal(scrubPii(`${"a".repeat(n)} x@y.com`).emails, 1);
+  });
+});
+
 describe("language identification", () => {
   test("eld tells English, German and Japanese apart with a score", async () => {
     await loadDetector("eld");
