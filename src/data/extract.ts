@@ -215,7 +215,7 @@ function stripComments(html: string): string {
 export function extractFast(html: string): string {
   html = stripComments(html);
   // Keep only <main> or <article> when the page marks its content (first one wins).
-  const m = /<(main|article)\b[^>]*>/i.exec(html);
+  const m = /<(main|article)\b[^<>]*>/i.exec(html);
   if (m) {
     const name = (m[1] as string).toLowerCase();
     const end = html.toLowerCase().lastIndexOf(`</${name}`);
@@ -232,7 +232,14 @@ export function extractFast(html: string): string {
   let tableDepth = 0;
   let tableStart = 0;
   const flush = () => {
-    const t = pre > 0 ? cur.replace(/[ \t]+$/gm, "") : cur.replace(/\s+/g, " ").trim();
+    const t =
+      pre > 0
+        ? cur
+            .split("\n")
+            .map((l) => l.trimEnd())
+            .join("\n")
+            .replace(/^\n+|\n+$/g, "")
+        : cur.replace(/\s+/g, " ").trim();
     if (t) blocks.push({ text: t, linkChars: curLink });
     cur = "";
     curLink = 0;

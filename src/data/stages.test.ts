@@ -176,6 +176,8 @@ describe("hostile inputs finish in linear time", () => {
     assert.equal(extractFast("<a ".repeat(n)), "<a ".repeat(n).trim()); // never closed: text
     assert.equal(extractFast(`<p>x</p>${"<!--".repeat(n)}`), "x");
     assert.ok(extractFast(`<div class="${'class="x '.repeat(n)}">text</div>`).length < 10);
+    assert.equal(extractFast(`${"<main".repeat(n)}`).length, 5 * n);
+    assert.equal(extractFast(`<pre>${" ".repeat(n)}x</pre>`), `${" ".repeat(n)}x`);
     assert.equal(scrubPii(`${"a.b.".repeat(n)}@`).emails, 0);
     assert.equal(scrubPii(`${"a".repeat(n)} x@y.com`).emails, 1);
   });
