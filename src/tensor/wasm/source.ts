@@ -52,6 +52,67 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 
 /** The kernels module. `relaxed` chooses f32x4.relaxed_madd for the gemm micro-kernel. */
 export function kernelsWat(relaxed: boolean): string {
+  return inlineCalls(moduleWat(relaxed));
+}
+
+/**
+ * V8 does not inline wasm calls, and calls with v128 arguments cost more than the small
+ * functions $exp4, $gelu4 and $dgelu4 themselves. This rewrites each `(call $f ARG)` into a
+ * block with the function's body, using per-call-site locals declared in the caller.
+ */
+function inlineCalls(wat: string): string {
+  const bodies: Record<string, { params: string[]; locals: string[]; body: string }> = {};
+  for (const name of ["exp4", "gelu4", "dgelu4"]) {
+    const start = wat.indexOf(`(func $${name} `);
+    const end = matchParen(wat, start);
+    const text = wat.slice(start, end + 1);
+    const params = [...text.matchAll(/\(param (\$\w+) v128\)/g)].map((m) => m[1]!);
+    const locals = [...text.matchAll(/\(local (\$\w+) v128\)/g)].map((m) => m[1]!);
+    const bodyStart = text.lastIndexOf("v128)", text.indexOf("\n")) + 5;
+    bodies[name] = { params, locals, body: text.slice(bodyStart, -1) };
+    wat = wat.slice(0, start) + wat.slice(end + 1);
+  }
+  let site = 0;
+  for (const name of ["gelu4", "dgelu4", "exp4"]) {
+    for (;;) {
+      const at = wat.indexOf(`(call $${name} `);
+      if (at < 0) break;
+      const end = matchParen(wat, at);
+      const arg = wat.slice(at + `(call $${name} `.length, end);
+      const f = bodies[name]!;
+      const id = site++;
+      let body = f.body;
+      for (const v of [...f.params, ...f.locals]) {
+        body = body.replace(new RegExp(`\\${v}(?![\\w])`, "g"), `${v}_${id}`);
+      }
+      const block = `(block (result v128) (local.set ${f.params[0]!}_${id} ${arg}) ${body})`;
+      wat = wat.slice(0, at) + block + wat.slice(end + 1);
+    }
+  }
+  // declare the per-call-site locals in each function
+  const parts = wat.split("\n  (func ");
+  for (let i = 1; i < parts.length; i++) {
+    const used = new Set([...parts[i]!.matchAll(/\$\w+_\d+/g)].map((m) => m[0]));
+    if (used.size === 0) continue;
+    // before the function's first own local (every function that inlines has one)
+    const at = parts[i]!.indexOf("(local ");
+    const decl = [...used].map((v) => `(local ${v} v128)`).join(" ");
+    parts[i] = `${parts[i]!.slice(0, at)}${decl} ${parts[i]!.slice(at)}`;
+  }
+  return parts.join("\n  (func ");
+}
+
+/** Index of the parenthesis closing the one at `open`. */
+function matchParen(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")" && --depth === 0) return i;
+  }
+  throw new Error("unbalanced WAT");
+}
+
+function moduleWat(relaxed: boolean): string {
   const fma = (a: string, b: string, c: string) =>
     relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
   return `(module
