@@ -15,7 +15,10 @@ const PIECE = 1 << 20;
 const TEXT_EXT = /\.(txt|md|text)$/i;
 const JSONL_EXT = /\.jsonl(\.gz)?$/i;
 
-/** Expands folders (recursively, sorted) into the text and JSONL files they hold. */
+/**
+ * Expands folders (recursively, sorted) into the text and JSONL files they hold. A folder with
+ * `clean-*.jsonl.gz` files (the data pipeline's output) stands for those files only.
+ */
 export async function listInputFiles(inputs: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of inputs) {
@@ -23,7 +26,11 @@ export async function listInputFiles(inputs: string[]): Promise<string[]> {
       throw new UserError(`training input not found: ${p}`);
     });
     if (st.isDirectory()) {
-      const names = (await readdir(p)).sort();
+      let names = (await readdir(p)).sort();
+      // The data pipeline's output folder: only its clean-*.jsonl.gz files are training text
+      // (not removed/ or work/).
+      const clean = names.filter((n) => /^clean-.*\.jsonl(\.gz)?$/.test(n));
+      if (clean.length) names = clean;
       const inner = await listInputFiles(
         names.filter((n) => !n.startsWith(".")).map((n) => join(p, n)),
       ).catch(() => []);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { loadTokenizer } from "./format.js";
+import { listInputFiles } from "./inputs.js";
 import { CL100K_PATTERN, scannerFor, splitText } from "./patterns.js";
 import { Tokenizer } from "./tokenizer.js";
 import { countChunks, DEFAULT_SPECIAL_TOKENS, learnMerges, trainTokenizer } from "./train.js";
@@ -117,6 +118,14 @@ test("train, save, load: same ids, specials after the merges, round trip", async
   writeFileSync(join(out, "ranks.tiktoken"), "YQ== 0\n");
   await assert.rejects(loadTokenizer(out), /checksum/);
   await assert.rejects(loadTokenizer(join(dir, "nowhere")), /no tokenizer/);
+});
+
+test("a data-pipeline folder stands for its clean-*.jsonl.gz files only", async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, "clean-00000.jsonl.gz"), gzipSync('{"text": "kept text"}\n'));
+  mkdirSync(join(dir, "removed"));
+  writeFileSync(join(dir, "removed", "c4.jsonl.gz"), gzipSync('{"text": "dropped"}\n'));
+  assert.deepEqual(await listInputFiles([dir]), [join(dir, "clean-00000.jsonl.gz")]);
 });
 
 test("training is deterministic", async () => {
