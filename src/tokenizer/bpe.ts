@@ -75,11 +75,6 @@ export class PairTable {
   }
 }
 
-/** Token ids as latin1 "binary strings" of their bytes (a compact, hashable key). */
-export function bytesKey(bytes: Uint8Array): string {
-  return latin1(bytes, 0, bytes.length);
-}
-
 /**
  * The vocabulary of ranked byte strings (no special tokens): id → bytes, and the merge table.
  * Ids run 0..size-1 but may have holes (ids with no bytes), as some tiktoken files do.
@@ -95,13 +90,20 @@ export class BpeRanks {
   readonly pairs: PairTable;
   /** Length in bytes of the longest token. */
   readonly maxTokenLength: number;
-  #byKey: Map<string, number> | undefined;
+  /** Open-addressing index from a token's bytes to its id (slots hold ids, -1 = empty). */
+  #slots: Int32Array;
+  #mask: number;
 
   /** `tokens[id]` = bytes of token `id` (undefined for a hole). Every byte must be a token. */
   constructor(tokens: (Uint8Array | undefined)[]) {
     this.size = tokens.length;
     let total = 0;
-    for (const t of tokens) total += t ? t.length : 0;
+    let maxLen = 0;
+    for (const t of tokens) {
+      total += t ? t.length : 0;
+      maxLen = Math.max(maxLen, t ? t.length : 0);
+    }
+    this.maxTokenLength = maxLen;
     this.bytes = new Uint8Array(total);
     this.offsets = new Uint32Array(this.size + 1);
     let o = 0;
@@ -114,14 +116,24 @@ export class BpeRanks {
       }
     }
     this.offsets[this.size] = o;
-    let maxLen = 0;
-    for (const t of tokens) maxLen = Math.max(maxLen, t ? t.length : 0);
-    this.maxTokenLength = maxLen;
+    let cap = 1024;
+    while (cap < this.size * 2) cap *= 2;
+    this.#slots = new Int32Array(cap).fill(-1);
+    this.#mask = cap - 1;
+    for (let id = 0; id < this.size; id++) {
+      const s = this.offsets[id]!;
+      const e = this.offsets[id + 1]!;
+      if (e === s || this.#find(this.bytes, s, e) >= 0) continue; // a hole, or a duplicate
+      let i = hashBytes(this.bytes, s, e) & this.#mask;
+      while (this.#slots[i]! >= 0) i = (i + 1) & this.#mask;
+      this.#slots[i] = id;
+    }
     this.byteToId = new Int32Array(256).fill(-1);
-    const byKey = this.byKey();
+    const one = new Uint8Array(1);
     for (let b = 0; b < 256; b++) {
-      const id = byKey.get(String.fromCharCode(b));
-      if (id === undefined) throw new Error(`byte ${b} is not a token`);
+      one[0] = b;
+      const id = this.#find(one, 0, 1);
+      if (id < 0) throw new Error(`byte ${b} is not a token`);
       this.byteToId[b] = id;
     }
     // Every split of a token into two tokens is a merge into it (tiktoken's rule). Visiting ids in
@@ -130,15 +142,30 @@ export class BpeRanks {
     for (let id = 0; id < this.size; id++) {
       const s = this.offsets[id]!;
       const e = this.offsets[id + 1]!;
-      if (e - s < 2) continue;
-      const key = latin1(this.bytes, s, e);
-      for (let k = 1; k < key.length; k++) {
-        const a = byKey.get(key.slice(0, k));
-        if (a === undefined || a >= id) continue;
-        const b = byKey.get(key.slice(k));
-        if (b === undefined || b >= id) continue;
+      for (let k = s + 1; k < e; k++) {
+        const a = this.#find(this.bytes, s, k);
+        if (a < 0 || a >= id) continue;
+        const b = this.#find(this.bytes, k, e);
+        if (b < 0 || b >= id) continue;
         this.pairs.setIfAbsent(a, b, id);
       }
+    }
+  }
+
+  /** The id whose bytes equal buf[s..e), or -1. */
+  #find(buf: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    const slots = this.#slots;
+    const all = this.bytes;
+    const offsets = this.offsets;
+    for (let i = hashBytes(buf, s, e) & this.#mask; ; i = (i + 1) & this.#mask) {
+      const id = slots[i]!;
+      if (id < 0) return -1;
+      const o = offsets[id]!;
+      if (offsets[id + 1]! - o !== n) continue;
+      let k = 0;
+      while (k < n && all[o + k] === buf[s + k]) k++;
+      if (k === n) return id;
     }
   }
 
@@ -152,30 +179,18 @@ export class BpeRanks {
     return id >= 0 && id < this.size && this.offsets[id + 1]! > this.offsets[id]!;
   }
 
-  /** Latin1 key of a token's bytes → id. */
-  byKey(): Map<string, number> {
-    if (!this.#byKey) {
-      const m = new Map<string, number>();
-      for (let id = 0; id < this.size; id++) {
-        const s = this.offsets[id]!;
-        const e = this.offsets[id + 1]!;
-        if (e > s) m.set(latin1(this.bytes, s, e), id);
-      }
-      this.#byKey = m;
-    }
-    return this.#byKey;
-  }
-
   /** The id of the token whose bytes are exactly `bytes[0..n)`, or -1. */
   lookup(bytes: Uint8Array, n: number): number {
-    if (n > this.maxTokenLength) return -1;
-    return this.byKey().get(latin1(bytes, 0, n)) ?? -1;
+    if (n > this.maxTokenLength || n === 0) return -1;
+    return this.#find(bytes, 0, n);
   }
 }
 
-function latin1(bytes: Uint8Array, s: number, e: number): string {
-  // One flat string (a += loop would build a rope that every later slice has to flatten).
-  return String.fromCharCode.apply(null, bytes.subarray(s, e) as unknown as number[]);
+/** FNV-1a over buf[s..e). */
+function hashBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 const NONE = 0x7fffffff;
