@@ -10,7 +10,8 @@
  *   running `chatforge data run --out <out> --phase <phase> --task $SLURM_ARRAY_TASK_ID`.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -146,9 +147,16 @@ async function runTasks(
   }
 }
 
-/** Saves the configuration the tasks will read. */
+/**
+ * Saves the configuration the tasks will read, and removes clean shards numbered beyond this
+ * job's tasks (left by an earlier run with more tasks), so the folder holds one run's output.
+ */
 export async function saveConfig(cfg: DataConfig): Promise<void> {
   await writeJsonAtomic(layout(cfg.outDir).config, cfg);
+  for (const name of readdirSync(cfg.outDir)) {
+    const m = /^clean-(\d+)\.jsonl\.gz$/.exec(name);
+    if (m && Number(m[1]) >= cfg.tasks) await rm(join(cfg.outDir, name), { force: true });
+  }
 }
 
 /** Runs the whole job locally; returns the funnel. */

@@ -173,6 +173,19 @@ describe("data pipeline on the planted corpus", () => {
     assert.equal(readFileSync(L.marker("filter", 0), "utf8"), t0);
   });
 
+  test("a rerun with fewer tasks leaves no clean shards of the old layout", async () => {
+    const L = layout(out);
+    const cfg = JSON.parse(readFileSync(L.config, "utf8"));
+    cfg.outDir = join(dir, "out-1task");
+    await runLocal(cfg, { workers: 0, quiet: true });
+    assert.ok(existsSync(layout(cfg.outDir).clean(1)));
+    cfg.tasks = 1;
+    await runLocal(cfg, { workers: 0, quiet: true });
+    assert.ok(existsSync(layout(cfg.outDir).clean(0)));
+    assert.ok(!existsSync(layout(cfg.outDir).clean(1)));
+    assert.equal(readJsonlGz<CleanDoc>(layout(cfg.outDir).clean(0)).length, res.kept.size);
+  });
+
   test("switching a stage off changes the config hash and the result", async () => {
     const L = layout(out);
     const cfg = JSON.parse(readFileSync(L.config, "utf8"));
