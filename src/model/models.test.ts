@@ -165,3 +165,24 @@ test("Llama forward gives [B, T, V] logits and a finite loss", () => {
     assert.ok(m.params.every((p) => p.grad !== null));
   });
 });
+
+test("same seed, same backend: bit-identical training losses (with dropout)", () => {
+  const run = () => {
+    const cfg = { vocabSize: 40, nCtx: 12, nEmbd: 24, nLayer: 1, nHead: 3, dropout: 0.1 };
+    const m = new GPT2(cfg, 5);
+    const opt = new AdamW(defaultGroups(m.params, 0.1), { lr: 1e-2 });
+    const ids = new Int32Array(3 * 12).map((_, i) => (i * 5) % 40);
+    const out: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      scope(() => {
+        const l = m.loss(ids, ids, 3, 12);
+        opt.zeroGrad();
+        backward(l);
+        out.push(l.item());
+      });
+      opt.step();
+    }
+    return out;
+  };
+  assert.deepEqual(run(), run());
+});
