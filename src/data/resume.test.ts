@@ -81,7 +81,7 @@ test("kill -9 in the middle of a run, then a rerun: byte-identical outputs to an
           killedAt = readdirSync(join(out, "markers")).length;
           process.kill(pid, "SIGKILL");
         }
-      }, 20);
+      }, 5);
     });
     assert.ok(killedAt > 0, "the run was killed after some tasks finished");
     assert.ok(!existsSync(L.marker("report")), "the run was killed before it finished");
