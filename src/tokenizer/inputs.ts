@@ -77,7 +77,10 @@ export async function* readDocuments(
     offset += buf.length;
     onBytes(buf.length);
     carry += text;
-    const cut = lastSafeCut(carry);
+    let cut = lastSafeCut(carry);
+    // Text with no such place for 64 MB (no line starts with a letter or digit): cut after the
+    // last newline anyway, so memory stays bounded (chunks at that one cut may differ slightly).
+    if (cut === 0 && carry.length > 1 << 26) cut = carry.lastIndexOf("\n") + 1;
     if (cut > 0) {
       yield carry.slice(0, cut);
       carry = carry.slice(cut);
