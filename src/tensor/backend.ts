@@ -23,6 +23,23 @@ export interface Backend {
   sgemm: SgemmFn;
   /** Worker threads used by the kernels around the matmuls (1 = main thread only). */
   threads: number;
+  /** Changes the matmul thread count (BLAS); absent where it cannot change. */
+  setThreads?: (n: number) => void;
+}
+
+/**
+ * Runs fn with the BLAS on one thread: many small matmuls (attention heads: 64×256×32) run
+ * faster on one core than split over two (measured here: 80 vs 62 GFLOP/s).
+ */
+export function withOneBlasThread<T>(fn: () => T): T {
+  const b = active;
+  if (!b?.setThreads || b.threads <= 1) return fn();
+  b.setThreads(1);
+  try {
+    return fn();
+  } finally {
+    b.setThreads(b.threads);
+  }
 }
 
 let active: Backend | null = null;
@@ -51,6 +68,7 @@ factories.set("blas", (threads) => {
     description: `blas (${blas.path}, ${threads} threads)`,
     sgemm: blas.sgemm,
     threads,
+    setThreads: blas.setThreads,
   };
 });
 
