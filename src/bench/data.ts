@@ -133,6 +133,44 @@ for (const [name, sp] of [
 }
 console.log(`  ratio: ours is ${(fastSpeed / readSpeed).toFixed(1)}× faster than Readability`);
 
+// the same on the corpus builder's own page template (State of the Union pages): a character
+// of output counts as correct when its line occurs in the original speech text
+const norm = (t: string) => t.replace(/\s+/g, " ").trim();
+const speechByYear = new Map(
+  speeches.map((sp) => [String((sp as { year: number }).year), norm(sp.text)]),
+);
+const sotuPages: [string, string][] = [];
+for (const f of inputs) {
+  for (const d of readInput(f).docs) {
+    const year = /sotu[^/]*\/(\d{4})\//.exec(d.url)?.[1];
+    const gold = year ? speechByYear.get(year) : undefined;
+    if (gold) sotuPages.push([d.content, gold]);
+  }
+}
+if (sotuPages.length > 0) {
+  console.log(
+    `  on ${sotuPages.length} State of the Union pages of the corpus (characters of lines found in the speech):`,
+  );
+  for (const [name, fn] of [
+    ["fast (ours)", extractFast],
+    ["readability+linkedom", extractReadability],
+  ] as const) {
+    let ok = 0;
+    let out = 0;
+    let gold = 0;
+    for (const [page, g] of sotuPages) {
+      for (const l of fn(page).split("\n").map(norm).filter(Boolean)) {
+        out += l.length;
+        if (g.includes(l)) ok += l.length;
+      }
+      gold += g.length;
+    }
+    console.log(
+      `  ${name.padEnd(22)} precision ${((100 * ok) / Math.max(1, out)).toFixed(1)}%   recall ${((100 * ok) / gold).toFixed(1)}%`,
+    );
+  }
+}
+
 // 4. language detectors: speed on the extracted text of the same pages
 const texts = html.map((h) => extractFast(h).slice(0, 500));
 const textMB = mb(texts.reduce((a, t) => a + Buffer.byteLength(t), 0));
