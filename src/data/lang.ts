@@ -2,7 +2,7 @@
  * Language identification. FineWeb uses fastText's lid.176 and keeps English with score
  * > 0.65. We use a maintained pure-JS detector instead: eld (n-gram, 60 languages), chosen
  * over franc by `chatforge data langid-eval` (accuracy per language on held-out text; see
- * docs/benchmarks.md): it is both more accurate on documents and ~10× faster. Its score is
+ * docs/benchmarks.md): it is both more accurate on documents and ~8× faster. Its score is
  * eld's top normalised n-gram score (0–1, not a probability), so its threshold differs from
  * fastText's.
  */
