@@ -97,11 +97,12 @@ function blockTime(be: Backend): { ms: number; sgemmMs: number } {
   const rng = new Rng(2);
   let best = { ms: Number.POSITIVE_INFINITY, sgemmMs: 0 };
   for (let r = 0; r < 7; r++) {
-    inside = 0;
-    const t0 = performance.now();
+    let t0 = 0;
     scope(() => {
       const xd = alloc(B * T * d);
       rng.fillNormal(xd);
+      inside = 0;
+      t0 = performance.now();
       const x = new Tensor(xd, [B, T, d], true);
       const y = model.block(blk, x, true);
       const seed = alloc(y.size);
