@@ -32,6 +32,19 @@ export interface TrainerState {
   config: Record<string, unknown>;
 }
 
+/** The state of a run that has not taken a step yet. */
+export function freshTrainerState(config: Record<string, unknown>): TrainerState {
+  return {
+    step: 0,
+    loader: { shard: 0, pos: 0, epoch: 0 },
+    tokensSeen: 0,
+    seconds: 0,
+    history: [],
+    val: [],
+    config,
+  };
+}
+
 export interface Checkpoint {
   dir: string;
   modelConfig: ModelConfig;
@@ -123,15 +136,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
     state = JSON.parse(await readFile(join(dir, "trainer.json"), "utf8")) as TrainerState;
   } catch {
-    state = {
-      step: 0,
-      loader: { shard: 0, pos: 0, epoch: 0 },
-      tokensSeen: 0,
-      seconds: 0,
-      history: [],
-      val: [],
-      config: {},
-    };
+    state = freshTrainerState({}); // a model folder without trainer state (e.g. from HF)
   }
   let optimizer: Checkpoint["optimizer"] = null;
   try {

@@ -30,6 +30,7 @@ import { formatCount, Progress } from "../util/progress.js";
 import type { RunDir } from "../util/run-dir.js";
 import { lineChartSvg } from "../util/svg-plot.js";
 import {
+  freshTrainerState,
   latestCheckpoint,
   loadCheckpoint,
   restoreOptimizer,
@@ -246,15 +247,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     print(`resuming from ${existing} at step ${state.step}`);
   } else {
     model = createModel(cfg, o.seed);
-    state = {
-      step: 0,
-      loader: { shard: 0, pos: 0, epoch: 0 },
-      tokensSeen: 0,
-      seconds: 0,
-      history: [],
-      val: [],
-      config: key,
-    };
+    state = freshTrainerState(key);
   }
 
   const opt = new AdamW(defaultGroups(model.params, o.weightDecay), {
