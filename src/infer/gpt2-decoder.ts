@@ -5,14 +5,36 @@
  * up to their own, and the logits of the last new position of each row are returned. The work
  * per generated token is then one pass over the weights, not a pass over the whole context.
  *
+ * Float32 weights take a direct path: every activation lives in buffers allocated once per
+ * decoder (grown only for a longer prompt), layer norm and GELU run the tensor core's kernels
+ * on them, matmuls go straight to BLAS (sgemv for one row), and the residual stream is updated
+ * in place. No tensors, scopes or per-layer allocation. Other dtypes (float64 reference) run
+ * the same computation through tensor ops.
+ *
  * Matches `GPT2.forward` (same ops, same order) to float32 rounding; checked in the tests.
  */
 import type { GPT2 } from "../model/gpt2.js";
-import { scope } from "../tensor/memory.js";
+import { kernelsFor } from "../tensor/kernels.js";
+import { alloc, persistent, scope } from "../tensor/memory.js";
 import { add, embedding, gelu, layerNorm, linear } from "../tensor/ops.js";
 import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
 import { UserError } from "../util/errors.js";
 import { KvCache } from "./kv-cache.js";
+import { linearInto } from "./linear.js";
+
+/** Activation buffers of the direct path, sized for `rows` = B·n positions at once. */
+interface Buffers {
+  rows: number;
+  x: Float32Array; // residual stream [rows, d]
+  h: Float32Array; // normed input [rows, d]
+  qkv: Float32Array; // [rows, 3d]
+  a: Float32Array; // attention output [rows, d]
+  f: Float32Array; // MLP hidden [rows, 4d]
+  mean: Float32Array;
+  rstd: Float32Array;
+  last: Float32Array; // final-normed last positions [maxBatch, d]
+  logits: Float32Array; // [maxBatch, V]
+}
 
 export class Gpt2Decoder {
   readonly model: GPT2;
@@ -21,6 +43,7 @@ export class Gpt2Decoder {
   pos = 0;
   readonly #cache: KvCache;
   #B = 0;
+  #buf: Buffers | null = null;
 
   constructor(model: GPT2, maxBatch = 1) {
     this.model = model;
@@ -56,6 +79,11 @@ export class Gpt2Decoder {
       );
     }
     this.#B = B;
+    if (this.model.wte.data instanceof Float32Array) {
+      const logits = this.#stepDirect(ids, B, n);
+      this.pos += n;
+      return logits;
+    }
     const m = this.model;
     const t0 = this.pos;
     const logits = noGrad(() =>
@@ -81,6 +109,68 @@ export class Gpt2Decoder {
     );
     this.pos += n;
     return logits;
+  }
+
+  /** Buffers for at least `rows` positions (shared-memory, so the SIMD kernels apply). */
+  #buffers(rows: number): Buffers {
+    if (this.#buf && this.#buf.rows >= rows) return this.#buf;
+    const { nEmbd: d, vocabSize: V } = this.model.config;
+    const B = this.maxBatch;
+    this.#buf = persistent(() => ({
+      rows,
+      x: alloc(rows * d),
+      h: alloc(rows * d),
+      qkv: alloc(rows * 3 * d),
+      a: alloc(rows * d),
+      f: alloc(rows * 4 * d),
+      mean: alloc(Math.max(rows, B)),
+      rstd: alloc(Math.max(rows, B)),
+      last: alloc(B * d),
+      logits: alloc(B * V),
+    }));
+    return this.#buf;
+  }
+
+  /** The direct float32 path of `step` (see the file comment). */
+  #stepDirect(ids: Int32Array, B: number, n: number): Float32Array {
+    const { nEmbd: d, nHead, vocabSize: V, eps = 1e-5 } = this.model.config;
+    const m = this.model;
+    const t0 = this.pos;
+    const rows = B * n;
+    const buf = this.#buffers(rows);
+    const { x, h, qkv, a, f, mean, rstd } = buf;
+    const k = kernelsFor(x);
+    const f32 = (t: Tensor) => t.data as Float32Array;
+    const wte = f32(m.wte);
+    const wpe = f32(m.wpe);
+    for (let r = 0; r < rows; r++) {
+      const id = ids[r]!;
+      if (!(id >= 0 && id < V))
+        throw new Error(`decoder: id ${id} at index ${r} outside [0, ${V})`);
+      const t = t0 + (r % n);
+      for (let c = 0; c < d; c++) x[r * d + c] = wte[id * d + c]! + wpe[t * d + c]!;
+    }
+    for (let l = 0; l < m.blocks.length; l++) {
+      const blk = m.blocks[l]!;
+      k.layerNormFwd(x, f32(blk.ln1w), f32(blk.ln1b), h, mean, rstd, rows, d, eps);
+      linearInto(h, rows, d, f32(blk.attnW), 3 * d, f32(blk.attnB), qkv);
+      for (let r = 0; r < rows; r++) {
+        const o = r * 3 * d;
+        this.#cache.put(l, Math.floor(r / n), t0 + (r % n), qkv, o + d, qkv, o + 2 * d);
+      }
+      this.#cache.attendInto(l, qkv, 0, 3 * d, B, n, t0, nHead, nHead, d / nHead, a);
+      linearInto(a, rows, d, f32(blk.projW), d, f32(blk.projB), x, true);
+      k.layerNormFwd(x, f32(blk.ln2w), f32(blk.ln2b), h, mean, rstd, rows, d, eps);
+      linearInto(h, rows, d, f32(blk.fcW), 4 * d, f32(blk.fcB), f);
+      k.geluFwd(f, f, rows * 4 * d);
+      linearInto(f, rows, 4 * d, f32(blk.fcProjW), d, f32(blk.fcProjB), x, true);
+    }
+    // only the last position of each row goes through the final norm and the head
+    const { last, logits } = buf;
+    for (let b = 0; b < B; b++) last.set(x.subarray((b * n + n - 1) * d, (b * n + n) * d), b * d);
+    k.layerNormFwd(last, f32(m.lnfW), f32(m.lnfB), h, mean, rstd, B, d, eps);
+    linearInto(h, B, d, wte, V, null, logits);
+    return logits.slice(0, B * V);
   }
 
   /** Appends K and V of the new positions to layer l's cache and runs causal attention. */

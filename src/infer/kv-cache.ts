@@ -4,11 +4,15 @@
  * query (already rotated, for RoPE models) attends causally to every cached position up to its
  * own. Grouped-query attention: query head h reads key/value head ⌊h / (nHead / nKvHead)⌋.
  */
+import { loadSgemv } from "../tensor/gemv.js";
+
 export class KvCache {
   readonly nCtx: number;
   readonly kvDim: number;
   readonly #k: Float32Array[];
   readonly #v: Float32Array[];
+  /** Scratch for one query's attention scores (reused: no allocation per step). */
+  #scores = new Float32Array(0);
 
   constructor(nLayer: number, maxBatch: number, nCtx: number, kvDim: number) {
     this.nCtx = nCtx;
@@ -38,7 +42,7 @@ export class KvCache {
 
   /**
    * Causal attention of n new queries per sequence (positions t0..t0+n) over the cache.
-   * q: row r = b·n + i starts at q[r·qStride + qOff]; out: [B, n, nHead·hs].
+   * q: row r = b·n + i starts at q[r·qStride + qOff]; out: [B, n, nHead·hs] (a new array).
    */
   attend(
     layer: number,
@@ -52,44 +56,94 @@ export class KvCache {
     nKvHead: number,
     hs: number,
   ): Float32Array {
+    const out = new Float32Array(B * n * nHead * hs);
+    this.attendInto(layer, q, qOff, qStride, B, n, t0, nHead, nKvHead, hs, out);
+    return out;
+  }
+
+  /**
+   * `attend` into a preallocated out[B·n·nHead·hs] (overwritten). Each (row, head) is two
+   * matrix-vector products over the cached block of its sequence, which is contiguous rows of
+   * stride kvDim: scores = K[0..t]·q (BLAS sgemv), softmax, out = V[0..t]ᵀ·p (sgemv again).
+   * Rows never mix, so batched sequences stay independent. Plain loops when there is no BLAS.
+   */
+  attendInto(
+    layer: number,
+    q: ArrayLike<number>,
+    qOff: number,
+    qStride: number,
+    B: number,
+    n: number,
+    t0: number,
+    nHead: number,
+    nKvHead: number,
+    hs: number,
+    out: Float32Array,
+  ): void {
     const K = this.#k[layer]!;
     const V = this.#v[layer]!;
     const d = nHead * hs;
     const group = nHead / nKvHead;
-    const out = new Float32Array(B * n * d);
-    const scores = new Float64Array(t0 + n);
     const scale = 1 / Math.sqrt(hs);
+    const gemv = q instanceof Float32Array ? loadSgemv() : null;
+    if (this.#scores.length < t0 + n) this.#scores = new Float32Array(this.nCtx);
+    const scores = this.#scores;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < n; i++) {
         const qRow = (b * n + i) * qStride + qOff;
-        const upto = t0 + i;
+        const T = t0 + i + 1; // positions this query sees
         for (let h = 0; h < nHead; h++) {
           const qo = qRow + h * hs;
-          const kvo = Math.floor(h / group) * hs;
-          let max = Number.NEGATIVE_INFINITY;
-          for (let j = 0; j <= upto; j++) {
-            const ko = (b * this.nCtx + j) * this.kvDim + kvo;
-            let s = 0;
-            for (let c = 0; c < hs; c++) s += q[qo + c]! * K[ko + c]!;
-            s *= scale;
-            scores[j] = s;
-            if (s > max) max = s;
-          }
-          let sum = 0;
-          for (let j = 0; j <= upto; j++) {
-            const e = Math.exp(scores[j]! - max);
-            scores[j] = e;
-            sum += e;
-          }
+          const base = b * this.nCtx * this.kvDim + Math.floor(h / group) * hs;
           const oo = (b * n + i) * d + h * hs;
-          for (let j = 0; j <= upto; j++) {
-            const p = scores[j]! / sum;
-            const vo = (b * this.nCtx + j) * this.kvDim + kvo;
-            for (let c = 0; c < hs; c++) out[oo + c]! += p * V[vo + c]!;
+          if (gemv) {
+            const qv = (q as Float32Array).subarray(qo, qo + hs);
+            gemv(false, T, hs, scale, K.subarray(base), this.kvDim, qv, 0, scores);
+          } else {
+            for (let j = 0; j < T; j++) {
+              const ko = base + j * this.kvDim;
+              let s = 0;
+              for (let c = 0; c < hs; c++) s += q[qo + c]! * K[ko + c]!;
+              scores[j] = s * scale;
+            }
+          }
+          softmaxInPlace(scores, T);
+          if (gemv) {
+            gemv(
+              true,
+              T,
+              hs,
+              1,
+              V.subarray(base),
+              this.kvDim,
+              scores,
+              0,
+              out.subarray(oo, oo + hs),
+            );
+          } else {
+            out.fill(0, oo, oo + hs);
+            for (let j = 0; j < T; j++) {
+              const p = scores[j]!;
+              const vo = base + j * this.kvDim;
+              for (let c = 0; c < hs; c++) out[oo + c]! += p * V[vo + c]!;
+            }
           }
         }
       }
     }
-    return out;
   }
+}
+
+/** p[0..n) ← softmax(p[0..n)), max-subtracted, sums in float64. */
+function softmaxInPlace(p: Float32Array, n: number): void {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < n; j++) if (p[j]! > max) max = p[j]!;
+  let sum = 0;
+  for (let j = 0; j < n; j++) {
+    const e = Math.exp(p[j]! - max);
+    p[j] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let j = 0; j < n; j++) p[j]! *= inv;
 }
