@@ -1,10 +1,10 @@
 /** `chatforge speedrun`: raw corpus to a sampling base model, every stage, one command. */
 import { type Command, Option } from "commander";
-import { SPEEDRUN_STEPS, speedrun } from "../speedrun/speedrun.js";
+import { speedrun } from "../speedrun/speedrun.js";
 import { PRESETS } from "../train/presets.js";
 import { formatDuration } from "../util/progress.js";
 import { RunDir } from "../util/run-dir.js";
-import { collect, positiveInt } from "./args.js";
+import { collect, numberIn, positiveInt } from "./args.js";
 
 export function registerSpeedrun(program: Command): void {
   program
@@ -21,12 +21,17 @@ export function registerSpeedrun(program: Command): void {
       new Option("--preset <name>", "model size").choices(Object.keys(PRESETS)).default("tiny"),
     )
     .addOption(
-      new Option(
-        "--steps <n>",
-        `training steps (default: ${Object.entries(SPEEDRUN_STEPS)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(", ")})`,
-      ).argParser(positiveInt("--steps")),
+      new Option("--family <name>", "model family").choices(["gpt2", "llama"]).default("gpt2"),
+    )
+    .addOption(
+      new Option("--minutes <m>", "training time budget: the step count is measured to fit it")
+        .default(10)
+        .argParser(numberIn("--minutes", 0.1, 10000)),
+    )
+    .addOption(
+      new Option("--steps <n>", "training steps (overrides --minutes)").argParser(
+        positiveInt("--steps"),
+      ),
     )
     .addOption(
       new Option("--vocab-size <n>", "tokenizer vocabulary")
@@ -47,6 +52,7 @@ export function registerSpeedrun(program: Command): void {
         preset: o.preset,
         family: o.family,
         steps: o.steps,
+        minutes: o.minutes,
         vocabSize: o.vocabSize,
         limitPerSource: o.limit,
         prompts: (o.prompt as string[]).length

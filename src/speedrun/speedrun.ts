@@ -22,6 +22,7 @@ import {
 } from "../tokenizer/index.js";
 import { type CompressionRow, compressionReport } from "../tokenizer/report.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { measureTrainThroughput } from "../train/mfu.js";
 import { type Family, modelConfig, preset } from "../train/presets.js";
 import { type TrainResult, train } from "../train/trainer.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
@@ -34,8 +35,10 @@ export interface SpeedrunOptions {
   run: RunDir;
   preset: string;
   family: Family;
-  /** Training steps (default: the preset's speedrun budget). */
+  /** Training steps (default: as many as fit in `minutes` on this machine, measured). */
   steps?: number;
+  /** Training time budget in minutes, used when `steps` is not given. */
+  minutes: number;
   vocabSize: number;
   /** At most this many documents per packaged dataset (quick checks). */
   limitPerSource?: number;
@@ -44,8 +47,9 @@ export interface SpeedrunOptions {
   print?: (line: string) => void;
 }
 
-/** Steps that fit the 20-minute speedrun on 2 cores (training takes most of it). */
-export const SPEEDRUN_STEPS: Record<string, number> = { tiny: 1500, small: 2000, medium: 2000 };
+/** Bounds for the measured step count of a time-boxed speedrun. */
+const MIN_STEPS = 100;
+const MAX_STEPS = 5000;
 
 export interface SpeedrunResult {
   reportPath: string;
@@ -167,7 +171,27 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
 
   // 5. pretraining
   const p = preset(o.preset);
-  const steps = o.steps ?? SPEEDRUN_STEPS[o.preset] ?? 1000;
+  const cfg = modelConfig(o.family, p, tok.vocabSize, tok.specialTokenId("<|endoftext|>"));
+  // The step count is fixed when training first starts (the schedule depends on it) and kept
+  // in speedrun-plan.json, so a resumed speedrun trains to the same end.
+  const planPath = run.path("speedrun-plan.json");
+  let plan: { steps: number; tokensPerSecond?: number } | undefined;
+  try {
+    plan = JSON.parse(readFileSync(planPath, "utf8"));
+  } catch {
+    plan = undefined;
+  }
+  if (o.steps !== undefined) plan = { steps: o.steps };
+  else if (!plan) {
+    const tps = measureTrainThroughput(cfg, p.batchSize, p.nCtx);
+    const fit = Math.floor((o.minutes * 60 * tps * 0.9) / (p.batchSize * p.nCtx));
+    plan = { steps: Math.max(MIN_STEPS, Math.min(MAX_STEPS, fit)), tokensPerSecond: tps };
+    print(
+      `measured ${Math.round(tps)} training tokens/s: ${plan.steps} steps fit in ${o.minutes} minutes`,
+    );
+  }
+  await writeJsonAtomic(planPath, plan);
+  const steps = plan.steps;
   const ckptRoot = run.path("checkpoints", "pretrain");
   const trained = await stage("train", false, () =>
     train({
@@ -175,7 +199,7 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       stage: "pretrain",
       shardsDir,
       tokenizer: tok,
-      modelConfig: modelConfig(o.family, p, tok.vocabSize, tok.specialTokenId("<|endoftext|>")),
+      modelConfig: cfg,
       batchSize: p.batchSize,
       seqLen: p.nCtx,
       gradAccum: 1,

@@ -3,8 +3,13 @@
  * attention's 12·layers·ctx·d; PaLM, appendix B) over what the machine's matmul can do, measured
  * once as the sgemm rate at 1024³ on the active backend.
  */
+import { createModel } from "../model/factory.js";
+import type { ModelConfig } from "../model/io/hf-config.js";
 import { gemm } from "../tensor/backend.js";
 import { alloc, scope } from "../tensor/memory.js";
+import { AdamW, defaultGroups } from "../tensor/optim.js";
+import { Rng } from "../tensor/rng.js";
+import { backward } from "../tensor/tensor.js";
 
 export function flopsPerToken(params: number, nLayer: number, nCtx: number, nEmbd: number): number {
   return 6 * params + 12 * nLayer * nCtx * nEmbd;
@@ -25,4 +30,30 @@ export function measurePeakGflops(n = 1024, reps = 4): number {
     }
     return (2 * n ** 3) / (best / 1000) / 1e9;
   });
+}
+
+/**
+ * Training tokens/s of a model config on this machine: a few full steps (forward, backward,
+ * AdamW) on random tokens after two warm-up steps. Used to size time-boxed runs.
+ */
+export function measureTrainThroughput(cfg: ModelConfig, B: number, T: number, steps = 3): number {
+  const model = createModel(cfg, 0);
+  const opt = new AdamW(defaultGroups(model.params, 0.1), { lr: 1e-4 });
+  const rng = new Rng(0);
+  const x = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
+  const y = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
+  const step = () => {
+    scope(() => backward(model.loss(x, y, B, T, true)));
+    opt.step();
+    opt.zeroGrad();
+  };
+  step();
+  step();
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (B * T) / (best / 1000);
 }
