@@ -20,9 +20,9 @@ export function registerCorpus(program: Command): void {
     .command("build")
     .summary("write the corpus as gzipped WARC files (default: the packaged datasets)")
     .description(
-      "Write runs/<run>/corpus/corpus-NNNNN.warc.gz (WARC/1.1 response records) plus summary.json.\n" +
-        "Sources: the packaged datasets installed by npm ci (the default, no network needed),\n" +
-        "local HTML/text folders, existing WARC files and JSONL files. Rerunning with the same\n" +
+      "Write runs/<run>/corpus/corpus-NNNNN.warc.gz (WARC/1.1 response records) plus summary.json. " +
+        "Sources: the packaged datasets installed by npm ci (the default, no network needed), " +
+        "local HTML/text folders, existing WARC files and JSONL files. Rerunning with the same " +
         "options reuses a finished corpus; an interrupted build leaves no partial file.",
     )
     .option("-r, --run <name>", "run name: outputs go to runs/<name>/", "default")

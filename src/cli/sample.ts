@@ -13,9 +13,9 @@ export function registerSample(program: Command): void {
     .command("sample")
     .summary("generate text from a checkpoint (temperature, top-k/p, few-shot, --show-probs)")
     .description(
-      "Generate text from a checkpoint (KV cache, streaming). A base model continues documents:\n" +
-        "give it the start of one. Few-shot prompting: --few-shot FILE puts examples before the\n" +
-        "prompt (e.g. lines 'english: cheese => french: fromage', then the prompt\n" +
+      "Generate text from a checkpoint (KV cache, streaming). A base model continues documents: " +
+        "give it the start of one. Few-shot prompting: --few-shot FILE puts examples before the " +
+        "prompt (e.g. lines 'english: cheese => french: fromage', then the prompt " +
         "'english: bread => french:'), and stops at the end of the line by default.",
     )
     .option("-r, --run <name>", "run name", "default")

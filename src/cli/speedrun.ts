@@ -12,8 +12,8 @@ export function registerSpeedrun(program: Command): void {
     .summary("every stage end to end: corpus → data → tokenizer → shards → pretraining → report")
     .description(
       "Runs the whole pipeline into runs/<run>/ and writes runs/<run>/report.md:\n" +
-        "  corpus build → data run → tokenizer train → data tokenize → train → samples.\n" +
-        "Stages already complete are reused, and training resumes from its last checkpoint, so an\n" +
+        "  corpus build → data run → tokenizer train → data tokenize → train → samples. " +
+        "Stages already complete are reused, and training resumes from its last checkpoint, so an " +
         "interrupted speedrun is continued by running the same command again.",
     )
     .option("-r, --run <name>", "run name", "speedrun")

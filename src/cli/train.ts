@@ -12,10 +12,10 @@ export function registerTrain(program: Command): void {
     .command("train")
     .summary("pretrain a base model on token shards (next-token prediction)")
     .description(
-      "Pretrain a base model by next-token prediction on runs/<run>/shards/{train,val}_*.bin.\n" +
-        "Prints loss, learning rate, tokens/s and MFU; evaluates validation loss and bits per byte;\n" +
-        "prints samples; writes checkpoints (safetensors + config.json, HF layout) to\n" +
-        "runs/<run>/checkpoints/<stage>/ and a loss curve to runs/<run>/plots/<stage>-loss.svg.\n" +
+      "Pretrain a base model by next-token prediction on runs/<run>/shards/{train,val}_*.bin. " +
+        "Prints loss, learning rate, tokens/s and MFU; evaluates validation loss and bits per byte; " +
+        "prints samples; writes checkpoints (safetensors + config.json, HF layout) to " +
+        "runs/<run>/checkpoints/<stage>/ and a loss curve to runs/<run>/plots/<stage>-loss.svg. " +
         "After a crash or kill, rerun with --resume to continue exactly where it stopped.",
     )
     .option("-r, --run <name>", "run name: reads and writes runs/<name>/", "default")
