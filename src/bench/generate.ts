@@ -3,11 +3,16 @@
  * d 256, 6 layers, 8 heads, ctx 256: 6.9M parameters) with a 64-token prompt and 128 new
  * tokens, at batch 1 and 8, sampling at temperature 1. Side by side in one run:
  *   - chatforge's KV-cache decoder (src/infer/gpt2-decoder.ts);
- *   - llama.cpp through node-llama-cpp on the same weights exported as GGUF F32;
+ *   - llama.cpp through node-llama-cpp on the same weights exported as GGUF F32, with the same
+ *     thread count (2), one sequence per batch row decoded together, batch size B·prompt,
+ *     sampling from the full distribution (top-k/top-p/min-p off, as ours), and its KV cache
+ *     both in its default f16 and in f32 (ours is f32);
  *   - PyTorch (Debian's python3-torch, 2 threads, OpenMP OpenBLAS when installed) on the same
  *     weights, when importable.
  * Rate = batch × 127 / time of the 127 decode steps after the prompt (sampling included).
- * The numbers are printed, never asserted.
+ * The peers run one after another, never concurrently (run the whole bench under
+ * `flock /tmp/chatforge-bench.lock` on a shared machine). The numbers are printed, never
+ * asserted.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,8 +25,8 @@ import { createModel, toHfTensors } from "../model/factory.js";
 import type { GPT2 } from "../model/gpt2.js";
 import { exportGguf } from "../model/io/gguf-export.js";
 import { writeSafetensors } from "../model/io/safetensors.js";
-import { describeBackend } from "../tensor/backend.js";
 import { Rng } from "../tensor/rng.js";
+import { initCompute } from "../tensor/wasm/backend.js";
 import { trainTokenizer } from "../tokenizer/train.js";
 import { gpt2Config, preset } from "../train/presets.js";
 
@@ -53,7 +58,9 @@ function ours(model: GPT2, B: number): number {
 // biome-ignore lint/suspicious/noExplicitAny: node-llama-cpp is an optional peer, loaded dynamically.
 type Any = any;
 
-async function llamaCpp(ggufPath: string, vocab: number): Promise<Record<number, number> | string> {
+type Rates = Record<number, number>;
+
+async function llamaCpp(ggufPath: string, vocab: number): Promise<Record<string, Rates> | string> {
   process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = "true";
   let mod: Any;
   let llama: Any;
@@ -70,41 +77,51 @@ async function llamaCpp(ggufPath: string, vocab: number): Promise<Record<number,
     return `node-llama-cpp not available (${(e as Error).message.split("\n")[0]})`;
   }
   const model = await llama.loadModel({ modelPath: ggufPath });
-  const out: Record<number, number> = {};
+  const out: Record<string, Rates> = {};
   try {
-    for (const B of [1, 8]) {
-      const ctx = await model.createContext({
-        contextSize: P + N,
-        sequences: B,
-        threads: THREADS,
-        batchSize: B * P,
-      });
-      try {
-        const rng = new Rng(1);
-        const seqs = Array.from({ length: B }, () => ctx.getSequence());
-        const run = async () => {
-          const firsts: number[] = [];
-          const lasts: number[] = [];
-          await Promise.all(
-            Array.from({ length: B }, async (_, b) => {
-              const seq = seqs[b];
-              await seq.clearHistory();
-              const prompt = Array.from({ length: P }, () => rng.int(vocab));
-              let n = 0;
-              for await (const _tok of seq.evaluate(prompt, { temperature: 1 })) {
-                n++;
-                if (n === 1) firsts[b] = performance.now();
-                if (n === N) break;
-              }
-              lasts[b] = performance.now();
-            }),
-          );
-          return (B * (N - 1)) / ((Math.max(...lasts) - Math.max(...firsts)) / 1000);
-        };
-        await run();
-        out[B] = Math.max(await run(), await run());
-      } finally {
-        await ctx.dispose();
+    for (const kv of ["F16", "F32"] as const) {
+      out[kv] = {};
+      for (const B of [1, 8]) {
+        const ctx = await model.createContext({
+          contextSize: P + N,
+          sequences: B,
+          threads: THREADS,
+          batchSize: B * P,
+          experimentalKvCacheKeyType: kv,
+          experimentalKvCacheValueType: kv,
+        });
+        try {
+          const rng = new Rng(1);
+          const seqs = Array.from({ length: B }, () => ctx.getSequence());
+          // full-distribution sampling at temperature 1, like ours (node-llama-cpp's defaults
+          // would be top-k 40, top-p 0.95)
+          const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, yieldEogToken: true };
+          const run = async () => {
+            const firsts: number[] = [];
+            const lasts: number[] = [];
+            let tokens = 0; // decode steps actually made (a stop token could end a row early)
+            await Promise.all(
+              Array.from({ length: B }, async (_, b) => {
+                const seq = seqs[b];
+                await seq.clearHistory();
+                const prompt = Array.from({ length: P }, () => rng.int(vocab));
+                let n = 0;
+                for await (const _tok of seq.evaluate(prompt, sampling)) {
+                  n++;
+                  if (n === 1) firsts[b] = performance.now();
+                  if (n === N) break;
+                }
+                lasts[b] = performance.now();
+                tokens += n - 1;
+              }),
+            );
+            return tokens / ((Math.max(...lasts) - Math.max(...firsts)) / 1000);
+          };
+          await run();
+          out[kv][B] = Math.max(await run(), await run());
+        } finally {
+          await ctx.dispose();
+        }
       }
     }
   } finally {
@@ -166,9 +183,11 @@ async function main(): Promise<void> {
     const gguf = join(dir, "model-f32.gguf");
     await exportGguf(gguf, cfg, weights, tok, { dtype: "f32" });
 
+    const banner = await initCompute(THREADS);
     process.stdout.write(
-      `generate: GPT-2 ${(model.numParams() / 1e6).toFixed(2)}M params, prompt ${P}, ${N} new tokens, temperature 1; ${describeBackend()}\n`,
+      `generate: GPT-2 ${(model.numParams() / 1e6).toFixed(2)}M params, prompt ${P}, ${N} new tokens, temperature 1; ${banner}\n`,
     );
+    // one peer at a time: ours, then llama.cpp, then PyTorch
     const mine: Record<number, number> = { 1: ours(model, 1), 8: ours(model, 8) };
     const cpp = await llamaCpp(gguf, tok.vocabSize);
     const pt = torch(st, p.nEmbd, p.nLayer, p.nHead);
@@ -180,7 +199,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  ${"chatforge".padEnd(22)} ${mine[1]!.toFixed(0).padStart(8)} ${mine[8]!.toFixed(0).padStart(8)}\n`,
     );
-    process.stdout.write(`${row("llama.cpp f32 (GGUF)", cpp)}\n`);
+    if (typeof cpp === "string") process.stdout.write(`${row("llama.cpp", cpp)}\n`);
+    else {
+      process.stdout.write(`${row("llama.cpp f32, KV f16", cpp.F16!)}\n`);
+      process.stdout.write(`${row("llama.cpp f32, KV f32", cpp.F32!)}\n`);
+    }
     process.stdout.write(`${row("PyTorch", pt)}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -169,6 +169,9 @@ export function candidates(
   return { ids, probs: ids.map((i) => p[i]! / sum) };
 }
 
+/** Scratch for the fused softmax + draw of `sampleToken` (grown once, never per token). */
+let scratch = new Float64Array(0);
+
 /** Draws the next token. Greedy when temperature is 0; otherwise uses `rng`. */
 export function sampleToken(
   logits: ArrayLike<number>,
@@ -180,15 +183,27 @@ export function sampleToken(
   const filtered = (o.topK ?? 0) > 0 || (o.topP ?? 1) < 1 || (o.minP ?? 0) > 0;
   if (t > 0 && !filtered && (o.repetitionPenalty ?? 1) === 1) {
     // the common case: draw straight from the full distribution, no sorting
+    // softmax fused with the draw: exponentials in a reused scratch array, each divided by
+    // the sum only while walking the cumulative mass (the same arithmetic as `softmax`)
     validateSampling(o);
-    const p = softmax(logits, t);
+    const n = logits.length;
+    if (scratch.length < n) scratch = new Float64Array(n);
+    const e = scratch;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (logits[i]! > max) max = logits[i]!;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = Math.exp((logits[i]! - max) / t);
+      e[i] = v;
+      sum += v;
+    }
     const u = rng.uniform();
     let acc = 0;
-    for (let i = 0; i < p.length; i++) {
-      acc += p[i]!;
+    for (let i = 0; i < n; i++) {
+      acc += e[i]! / sum;
       if (u < acc) return i;
     }
-    return argmax(p);
+    return argmax(logits);
   }
   const { ids, probs } = candidates(logits, o, context);
   if (ids.length === 1) return ids[0]!;
