@@ -20,6 +20,10 @@ import {
   shapeError,
   Tensor,
 } from "./tensor.js";
+import { initComputeSync } from "./wasm/backend.js";
+
+// SIMD kernels on this thread from the start; initCompute() adds worker threads
+initComputeSync();
 
 function out(op: string, data: Data, shape: readonly number[], grad: boolean): Tensor {
   return new Tensor(data, shape, grad, op);

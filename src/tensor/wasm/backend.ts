@@ -6,7 +6,13 @@
  *   backend (our own packed sgemm, split over the threads by row strips).
  * - Without `initCompute()` the core still works, with plain loops around the matmuls.
  */
-import { type Backend, defaultThreads, getBackend, registerBackend } from "../backend.js";
+import {
+  type Backend,
+  defaultThreads,
+  getBackend,
+  registerBackend,
+  setBackend,
+} from "../backend.js";
 import type { SgemmFn } from "../blas.js";
 import { fastKernels, jsKernels } from "../kernels.js";
 import { alloc, inMemory, scope, setZeroFill } from "../memory.js";
@@ -25,16 +31,34 @@ const p = (x: Data) => x.byteOffset;
  * the CPU count). Safe to call more than once. Returns a one-line description.
  */
 export async function initCompute(threads = defaultThreads()): Promise<string> {
-  if (!pool) {
+  if (!pool || pool.threads !== threads) {
     try {
+      // stop the old workers first: the quit signal goes through the shared control block
+      await pool?.close();
       pool = await KernelPool.create(threads);
     } catch (e) {
       initError = (e as Error).message;
-      return `wasm kernels unavailable (${initError}); plain loops`;
+      if (!pool) return `wasm kernels unavailable (${initError}); plain loops`;
     }
     install(pool);
+    if (getBackend().name === "wasm") setBackend("wasm", threads);
   }
   return `${getBackend().description}; kernels: wasm simd${pool.relaxed ? " (relaxed fma)" : ""}, ${pool.threads} threads`;
+}
+
+/**
+ * Installs the SIMD kernels on the calling thread only (no workers), synchronously. The ops
+ * module calls this on import, so the core is fast even where nobody awaits initCompute();
+ * initCompute() then adds the worker threads. Does nothing if the .wasm files are missing.
+ */
+export function initComputeSync(): void {
+  if (pool) return;
+  try {
+    pool = KernelPool.createSync(1);
+    install(pool);
+  } catch (e) {
+    initError = (e as Error).message;
+  }
 }
 
 /** The kernel pool, if initCompute() succeeded. */

@@ -16,6 +16,8 @@ export type KernelFn = (...a: number[]) => void;
 export class KernelPool {
   readonly threads: number;
   readonly relaxed: boolean;
+  /** The compiled module's bytes (workers instantiate the same). */
+  readonly bytes: Uint8Array;
   readonly exports: Record<string, KernelFn>;
   private readonly names: string[];
   private readonly ids = new Map<string, number>();
@@ -29,11 +31,12 @@ export class KernelPool {
     for (const [i, n] of this.names.entries()) this.ids.set(n, i);
     this.fns = this.names.map((n) => this.exports[n]!);
     this.relaxed = relaxed;
+    this.bytes = bytes;
     this.threads = threads;
   }
 
-  /** Compiles the kernels (relaxed SIMD if the engine accepts it) and starts the workers. */
-  static async create(threads: number): Promise<KernelPool> {
+  /** Compiles the kernels (relaxed SIMD if the engine accepts it); no workers: one thread. */
+  static createSync(threads = 1): KernelPool {
     const dir = dirname(fileURLToPath(import.meta.url));
     let relaxed = true;
     let bytes: Uint8Array;
@@ -45,7 +48,14 @@ export class KernelPool {
       relaxed = false;
       bytes = readFileSync(join(dir, "kernels-simd.wasm"));
     }
-    const pool = new KernelPool(bytes, relaxed, threads);
+    return new KernelPool(bytes, relaxed, threads);
+  }
+
+  /** Compiles the kernels and starts `threads - 1` workers, resolving when they are ready. */
+  static async create(threads: number): Promise<KernelPool> {
+    const dir = dirname(fileURLToPath(import.meta.url));
+    const pool = KernelPool.createSync(threads);
+    const { bytes, relaxed } = pool;
     const ctrl = pool.ctrl();
     Atomics.store(ctrl, CTRL.ready, 0);
     Atomics.store(ctrl, CTRL.quit, 0);
@@ -75,7 +85,7 @@ export class KernelPool {
    */
   run(name: string, args: number[], n: number, align = 1, minPerThread = 1): void {
     const nt = Math.max(1, Math.min(this.threads, Math.floor(n / Math.max(1, minPerThread))));
-    if (nt === 1 || this.workers.length === 0) {
+    if (nt === 1 || this.workers.length < this.threads - 1) {
       this.exports[name]!(...args, 0, n);
       return;
     }
@@ -101,10 +111,12 @@ export class KernelPool {
 
   /** Stops the workers. */
   async close(): Promise<void> {
+    if (this.workers.length === 0) return; // nothing to stop (and quit must not reach others)
     const ctrl = this.ctrl();
     Atomics.store(ctrl, CTRL.quit, 1);
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
     await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0; // from now on every job runs on the calling thread
   }
 }

@@ -133,3 +133,21 @@ test("wasm row kernels match the plain loops", () => {
   }
   assert.ok(maxRel(p1, p2) < 1e-5, `adamw ${maxRel(p1, p2)}`);
 });
+
+test("kernels are installed on import; re-initialising with other thread counts stays correct", async () => {
+  assert.notEqual(fastKernels.geluFwd, jsKernels.geluFwd);
+  const rng = new Rng(8);
+  for (const threads of [3, 1, 2]) {
+    await initCompute(threads);
+    assert.equal(kernelPool()!.threads, threads);
+    const be = setBackend("wasm", threads);
+    const [M, N, K] = [400, 301, 64]; // big enough to be split over every thread
+    const A = rand(rng, M * K);
+    const B = rand(rng, K * N);
+    const C = alloc(M * N);
+    const R = new Float64Array(M * N);
+    be.sgemm(false, false, M, N, K, 1, A, K, B, N, 0, C, N);
+    jsGemm(false, false, M, N, K, 1, A, K, B, N, 0, R, N);
+    assert.ok(maxRel(C, R) < 1e-4, `threads=${threads}: ${maxRel(C, R)}`);
+  }
+});
