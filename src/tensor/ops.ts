@@ -508,7 +508,7 @@ export function relu(x: Tensor): Tensor {
   return unary(
     "relu",
     x,
-    (v) => (v > 0 ? v : 0),
+    (v) => Math.max(v, 0),
     (v) => (v > 0 ? 1 : 0),
   );
 }
