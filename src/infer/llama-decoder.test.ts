@@ -22,3 +22,20 @@ test("Llama KV-cache decoder (GQA, RoPE) matches full forward passes at every po
     if (t < ids.length) logits = dec.step(Int32Array.of(ids[t]!), 1, 1);
   }
 });
+
+test("Llama decoder: batched rows are independent and match single-row decoding", () => {
+  const cfg = { vocabSize: 61, nCtx: 20, nEmbd: 32, nLayer: 2, nHead: 4, nKvHead: 2, nHidden: 48 };
+  const model = new Llama(cfg, 12);
+  const a = [1, 2, 3, 4];
+  const b = [9, 8, 7, 6];
+  const dec = new LlamaDecoder(model, 2);
+  dec.step(Int32Array.from([...a, ...b]), 2, 4);
+  const both = dec.step(Int32Array.of(5, 50), 2, 1);
+  const single = new LlamaDecoder(model, 1);
+  for (const [r, ids] of [a, b].entries()) {
+    single.reset();
+    single.step(Int32Array.from(ids), 1, 4);
+    const one = single.step(Int32Array.of(r === 0 ? 5 : 50), 1, 1);
+    for (let i = 0; i < 61; i++) assert.ok(Math.abs(both[r * 61 + i]! - one[i]!) < 1e-5);
+  }
+});

@@ -1,15 +1,34 @@
 /**
  * Incremental Llama inference with a KV cache: like `Gpt2Decoder`, but queries and keys are
  * rotated (RoPE, HF "rotate half" layout) at their absolute positions before keys are cached,
- * and keys/values have nKvHead heads (grouped-query attention). Matches `Llama.forward` to
- * float32 rounding; checked in the tests.
+ * and keys/values have nKvHead heads (grouped-query attention). Float32 weights take the same
+ * direct path as GPT-2 (buffers allocated once, BLAS straight on them, residual updated in
+ * place); other dtypes go through tensor ops. Matches `Llama.forward` to float32 rounding;
+ * checked in the tests.
  */
 import type { Llama } from "../model/llama.js";
-import { scope } from "../tensor/memory.js";
+import { kernelsFor } from "../tensor/kernels.js";
+import { alloc, persistent, scope } from "../tensor/memory.js";
 import { add, embedding, linear, rmsNorm, swiglu } from "../tensor/ops.js";
-import { noGrad, tensor } from "../tensor/tensor.js";
+import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
 import { UserError } from "../util/errors.js";
 import { KvCache } from "./kv-cache.js";
+import { linearInto } from "./linear.js";
+
+/** Activation buffers of the direct path, sized for `rows` = B·n positions at once. */
+interface Buffers {
+  rows: number;
+  x: Float32Array; // residual stream [rows, d]
+  h: Float32Array; // normed input [rows, d]
+  q: Float32Array; // [rows, d]
+  k: Float32Array; // [rows, kvDim]
+  v: Float32Array; // [rows, kvDim]
+  a: Float32Array; // attention output [rows, d]
+  g: Float32Array; // gate, then swiglu [rows, hidden]
+  u: Float32Array; // up [rows, hidden]
+  rrms: Float32Array;
+  logits: Float32Array; // [maxBatch, V]
+}
 
 export class LlamaDecoder {
   readonly model: Llama;
@@ -17,6 +36,7 @@ export class LlamaDecoder {
   pos = 0;
   readonly #cache: KvCache;
   #B = 0;
+  #buf: Buffers | null = null;
 
   constructor(model: Llama, maxBatch = 1) {
     this.model = model;
@@ -74,6 +94,11 @@ export class LlamaDecoder {
       );
     }
     this.#B = B;
+    if (this.model.embed.data instanceof Float32Array) {
+      const logits = this.#stepDirect(ids, B, n);
+      this.pos += n;
+      return logits;
+    }
     const m = this.model;
     const t0 = this.pos;
     const logits = noGrad(() =>
@@ -107,5 +132,77 @@ export class LlamaDecoder {
     );
     this.pos += n;
     return logits;
+  }
+
+  /** Buffers for at least `rows` positions (shared-memory, so the SIMD kernels apply). */
+  #buffers(rows: number): Buffers {
+    if (this.#buf && this.#buf.rows >= rows) return this.#buf;
+    const { nEmbd: d, vocabSize: V } = this.model.config;
+    const kvDim = this.#cache.kvDim;
+    const hidden = this.model.blocks[0]!.gate.shape[0]!;
+    const R = Math.max(rows, this.maxBatch);
+    this.#buf = persistent(() => ({
+      rows,
+      x: alloc(R * d),
+      h: alloc(R * d),
+      q: alloc(R * d),
+      k: alloc(R * kvDim),
+      v: alloc(R * kvDim),
+      a: alloc(R * d),
+      g: alloc(R * hidden),
+      u: alloc(R * hidden),
+      rrms: alloc(R),
+      logits: alloc(this.maxBatch * V),
+    }));
+    return this.#buf;
+  }
+
+  /** The direct float32 path of `step`. */
+  #stepDirect(ids: Int32Array, B: number, n: number): Float32Array {
+    const { nEmbd: d, nHead, vocabSize: V, eps = 1e-5 } = this.model.config;
+    const nKv = this.model.config.nKvHead ?? nHead;
+    const hs = d / nHead;
+    const kvDim = nKv * hs;
+    const m = this.model;
+    const t0 = this.pos;
+    const rows = B * n;
+    const buf = this.#buffers(rows);
+    const { x, h, q, k, v, a, g, u, rrms } = buf;
+    const kern = kernelsFor(x);
+    const f32 = (t: Tensor) => t.data as Float32Array;
+    const embed = f32(m.embed);
+    for (let r = 0; r < rows; r++) {
+      const id = ids[r]!;
+      if (!(id >= 0 && id < V))
+        throw new Error(`decoder: id ${id} at index ${r} outside [0, ${V})`);
+      x.set(embed.subarray(id * d, id * d + d), r * d);
+    }
+    for (let l = 0; l < m.blocks.length; l++) {
+      const blk = m.blocks[l]!;
+      const hidden = blk.gate.shape[0]!;
+      kern.rmsNormFwd(x, f32(blk.inputNorm), h, rrms, rows, d, eps);
+      linearInto(h, rows, d, f32(blk.q), d, null, q);
+      linearInto(h, rows, d, f32(blk.k), kvDim, null, k);
+      linearInto(h, rows, d, f32(blk.v), kvDim, null, v);
+      this.#rope(q.subarray(0, rows * d), B, n, t0, nHead);
+      this.#rope(k.subarray(0, rows * kvDim), B, n, t0, nKv);
+      for (let r = 0; r < rows; r++)
+        this.#cache.put(l, Math.floor(r / n), t0 + (r % n), k, r * kvDim, v, r * kvDim);
+      this.#cache.attendInto(l, q, 0, d, B, n, t0, nHead, nKv, hs, a);
+      linearInto(a, rows, d, f32(blk.o), d, null, x, true);
+      kern.rmsNormFwd(x, f32(blk.postNorm), h, rrms, rows, d, eps);
+      linearInto(h, rows, d, f32(blk.gate), hidden, null, g);
+      linearInto(h, rows, d, f32(blk.up), hidden, null, u);
+      for (let i = 0; i < rows * hidden; i++) {
+        const z = g[i]!;
+        g[i] = (z / (1 + Math.exp(-z))) * u[i]!;
+      }
+      linearInto(g, rows, hidden, f32(blk.down), d, null, x, true);
+    }
+    // only the last position of each row goes through the final norm and the head
+    for (let b = 0; b < B; b++) a.set(x.subarray((b * n + n - 1) * d, (b * n + n) * d), b * d);
+    kern.rmsNormFwd(a, f32(m.norm), h, rrms, B, d, eps);
+    linearInto(h, B, d, f32(m.lmHead), V, null, buf.logits);
+    return buf.logits.slice(0, B * V);
   }
 }
