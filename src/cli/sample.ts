@@ -7,9 +7,10 @@ import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
 import { collect, nonNegativeInt, numberIn, positiveInt } from "./args.js";
+import { addComputeOptions, setupCompute } from "./compute.js";
 
 export function registerSample(program: Command): void {
-  program
+  const cmd = program
     .command("sample")
     .summary("generate text from a checkpoint (temperature, top-k/p, few-shot, --show-probs)")
     .description(
@@ -75,6 +76,7 @@ export function registerSample(program: Command): void {
       ).argParser(positiveInt("--show-probs")),
     )
     .action(async (o) => {
+      await setupCompute(o);
       const run = new RunDir(o.run);
       const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
       const { ckpt, decoder } = await openForGeneration(
@@ -131,4 +133,5 @@ export function registerSample(program: Command): void {
         process.stdout.write(`\n[${g.tokens.length} tokens, stopped by ${g.stop}]\n`);
       }
     });
+  addComputeOptions(cmd);
 }

@@ -5,9 +5,10 @@ import { PRESETS } from "../train/presets.js";
 import { formatDuration } from "../util/progress.js";
 import { RunDir } from "../util/run-dir.js";
 import { collect, numberIn, positiveInt } from "./args.js";
+import { addComputeOptions, setupCompute } from "./compute.js";
 
 export function registerSpeedrun(program: Command): void {
-  program
+  const cmd = program
     .command("speedrun")
     .summary("every stage end to end: corpus → data → tokenizer → shards → pretraining → report")
     .description(
@@ -47,6 +48,7 @@ export function registerSpeedrun(program: Command): void {
     .option("--prompt <text>", "sample prompts (repeatable)", collect, [])
     .option("-q, --quiet", "no progress bars", false)
     .action(async (o) => {
+      await setupCompute(o);
       const r = await speedrun({
         run: new RunDir(o.run),
         preset: o.preset,
@@ -66,4 +68,5 @@ export function registerSpeedrun(program: Command): void {
         `\nspeedrun done in ${formatDuration(total)}${v ? `: val loss ${v.loss.toFixed(3)}, ${v.bpb.toFixed(3)} bits/byte` : ""}\nreport: ${r.reportPath}\n`,
       );
     });
+  addComputeOptions(cmd);
 }

@@ -6,9 +6,10 @@ import { type ScheduleKind, train } from "../train/trainer.js";
 import { formatCount } from "../util/progress.js";
 import { RunDir } from "../util/run-dir.js";
 import { collect, nonNegativeInt, numberIn, positiveInt } from "./args.js";
+import { addComputeOptions, setupCompute } from "./compute.js";
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command("train")
     .summary("pretrain a base model on token shards (next-token prediction)")
     .description(
@@ -133,6 +134,7 @@ export function registerTrain(program: Command): void {
     .option("--overwrite", "start again even if checkpoints exist", false)
     .option("-q, --quiet", "no progress bar", false)
     .action(async (o) => {
+      await setupCompute(o);
       const run = new RunDir(o.run);
       const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
       const p = { ...preset(o.preset) };
@@ -195,4 +197,5 @@ export function registerTrain(program: Command): void {
         `trained to step ${r.state.step} (${formatCount(r.state.tokensSeen)} tokens, ${formatCount(r.tokensPerSecond)} tok/s, MFU ${(100 * r.mfu).toFixed(1)}%)${val}\ncheckpoint: ${r.checkpoint}\n`,
       );
     });
+  addComputeOptions(cmd);
 }

@@ -72,7 +72,7 @@ test("speedrun end to end (small): report, checkpoint, sampling CLI, rerun reuse
   assert.match(p.stdout, /%/);
   const long = cli(["sample", "--run", "e2e", "--prompt", "word ".repeat(400)]);
   assert.equal(long.status, 1);
-  assert.match(long.stderr, /^error: the prompt is \d+ tokens; the model's context is 256/);
+  assert.match(long.stderr, /^error: the prompt is \d+ tokens; the model's context is 256/m);
 
   const again = cli(args);
   assert.equal(again.status, 0, again.stderr);

@@ -114,5 +114,5 @@ test("kill -9 during `chatforge train`, then --resume: the same loss curve as an
     { env, encoding: "utf8" },
   );
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^error: .*model\.safetensors/);
+  assert.match(bad.stderr, /^error: .*model\.safetensors/m);
 });
