@@ -17,7 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Gpt2Decoder } from "../infer/gpt2-decoder.js";
 import { sampleToken } from "../infer/sampler.js";
@@ -188,23 +188,28 @@ async function main(): Promise<void> {
       `generate: GPT-2 ${(model.numParams() / 1e6).toFixed(2)}M params, prompt ${P}, ${N} new tokens, temperature 1; ${banner}\n`,
     );
     // one peer at a time: ours, then llama.cpp, then PyTorch
+    // the machine may be shared: the 1-minute load average after each peer goes with its numbers
+    const load = () => loadavg()[0]!.toFixed(2);
     const mine: Record<number, number> = { 1: ours(model, 1), 8: ours(model, 8) };
+    const loadOurs = load();
     const cpp = await llamaCpp(gguf, tok.vocabSize);
+    const loadCpp = load();
     const pt = torch(st, p.nEmbd, p.nLayer, p.nHead);
-    const row = (name: string, r: Record<number, number> | string) =>
+    const loadPt = load();
+    const row = (name: string, r: Record<number, number> | string, l: string) =>
       typeof r === "string"
         ? `  ${name.padEnd(22)} ${r}`
-        : `  ${name.padEnd(22)} ${r[1]!.toFixed(0).padStart(8)} ${r[8]!.toFixed(0).padStart(8)}   ours/peer ${(mine[1]! / r[1]!).toFixed(2)}x ${(mine[8]! / r[8]!).toFixed(2)}x`;
+        : `  ${name.padEnd(22)} ${r[1]!.toFixed(0).padStart(8)} ${r[8]!.toFixed(0).padStart(8)}   load ${l}   ours/peer ${(mine[1]! / r[1]!).toFixed(2)}x ${(mine[8]! / r[8]!).toFixed(2)}x`;
     process.stdout.write("                          batch 1  batch 8   (tokens/s)\n");
     process.stdout.write(
-      `  ${"chatforge".padEnd(22)} ${mine[1]!.toFixed(0).padStart(8)} ${mine[8]!.toFixed(0).padStart(8)}\n`,
+      `  ${"chatforge".padEnd(22)} ${mine[1]!.toFixed(0).padStart(8)} ${mine[8]!.toFixed(0).padStart(8)}   load ${loadOurs}\n`,
     );
-    if (typeof cpp === "string") process.stdout.write(`${row("llama.cpp", cpp)}\n`);
+    if (typeof cpp === "string") process.stdout.write(`${row("llama.cpp", cpp, loadCpp)}\n`);
     else {
-      process.stdout.write(`${row("llama.cpp f32, KV f16", cpp.F16!)}\n`);
-      process.stdout.write(`${row("llama.cpp f32, KV f32", cpp.F32!)}\n`);
+      process.stdout.write(`${row("llama.cpp f32, KV f16", cpp.F16!, loadCpp)}\n`);
+      process.stdout.write(`${row("llama.cpp f32, KV f32", cpp.F32!, loadCpp)}\n`);
     }
-    process.stdout.write(`${row("PyTorch", pt)}\n`);
+    process.stdout.write(`${row("PyTorch", pt, loadPt)}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
