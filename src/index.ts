@@ -1,10 +1,11 @@
 /** chatforge's library entry point: the same pieces the CLI uses. */
+
+export * from "./data/index.js";
+export * from "./model/io/index.js";
+export * from "./tensor/index.js";
+export * from "./tokenizer/index.js";
 export * from "./util/atomic.js";
 export * from "./util/errors.js";
 export * from "./util/progress.js";
 export * from "./util/run-dir.js";
 export * from "./util/run-log.js";
-export * from "./data/index.js";
-export * from "./tensor/index.js";
-export * from "./model/io/index.js";
-export * from "./tokenizer/index.js";

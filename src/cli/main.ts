@@ -5,14 +5,14 @@
 import { Command } from "commander";
 import { formatError } from "../util/errors.js";
 import { packageVersion } from "../util/versions.js";
+import { registerCompute } from "./compute.js";
 import { registerCorpus } from "./corpus.js";
 import { registerData } from "./data.js";
+import { registerExport } from "./export.js";
 import { registerSample } from "./sample.js";
 import { registerSpeedrun } from "./speedrun.js";
 import { registerTokenizer } from "./tokenizer.js";
 import { registerTrain } from "./train.js";
-import { registerExport } from "./export.js";
-import { registerCompute } from "./compute.js";
 
 export function buildProgram(): Command {
   const program = new Command("chatforge")
