@@ -3,7 +3,7 @@
  * its inputs into these; the WARC writer turns them into `response` records.
  */
 import { createHash } from "node:crypto";
-import { escapeXml as escapeHtml } from "../util/xml.js";
+import { escapeXml } from "../util/xml.js";
 
 export interface CorpusDoc {
   /** Stable URL of the document (WARC-Target-URI). */
@@ -33,8 +33,6 @@ export function stableRecordId(key: string): string {
   return `<urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}>`;
 }
 
-export { escapeXml as escapeHtml } from "../util/xml.js";
-
 /** Lower-case words joined by '-', for URL paths. */
 export function slug(s: string): string {
   return (
@@ -63,29 +61,29 @@ export interface PageParts {
  * a sidebar and a footer with a cookie notice — the boilerplate real crawls are full of.
  */
 export function renderPage(p: PageParts): string {
-  const nav = p.nav.map((n) => `<li><a href="/${slug(n)}/">${escapeHtml(n)}</a></li>`).join("");
+  const nav = p.nav.map((n) => `<li><a href="/${slug(n)}/">${escapeXml(n)}</a></li>`).join("");
   return `<!DOCTYPE html>
 <html lang="${p.lang ?? "en"}">
 <head>
 <meta charset="utf-8">
-<title>${escapeHtml(p.title)} | ${escapeHtml(p.site)}</title>
+<title>${escapeXml(p.title)} | ${escapeXml(p.site)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <script>window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);}</script>
 </head>
 <body>
-<header><a class="logo" href="/">${escapeHtml(p.site)}</a>
+<header><a class="logo" href="/">${escapeXml(p.site)}</a>
 <nav><ul>${nav}</ul></nav>
 <form action="/search"><input name="q" placeholder="Search"></form>
 </header>
 <main>
 <article>
-<h1>${escapeHtml(p.title)}</h1>
+<h1>${escapeXml(p.title)}</h1>
 ${p.mainHtml}
 </article>
 </main>
 <aside><h2>Related</h2><ul><li><a href="/popular/">Most read</a></li><li><a href="/newsletter/">Sign up for our newsletter</a></li></ul></aside>
 <footer>
-<p>&copy; ${escapeHtml(p.site)}. All rights reserved. <a href="/terms/">Terms of use</a> · <a href="/privacy/">Privacy policy</a></p>
+<p>&copy; ${escapeXml(p.site)}. All rights reserved. <a href="/terms/">Terms of use</a> · <a href="/privacy/">Privacy policy</a></p>
 <div class="cookie-banner">This site uses cookies to improve your experience. By continuing to browse you accept our use of cookies. <button>Accept</button></div>
 </footer>
 </body>

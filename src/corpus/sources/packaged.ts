@@ -11,7 +11,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { UserError } from "../../util/errors.js";
-import { type CorpusDoc, encoder, escapeHtml, paragraphs, renderPage, slug } from "../document.js";
+import { escapeXml } from "../../util/xml.js";
+import { type CorpusDoc, encoder, paragraphs, renderPage, slug } from "../document.js";
 
 export const PACKAGED_DATASETS = ["sotu", "moby-dick", "spam-assassin"] as const;
 export type PackagedDataset = (typeof PACKAGED_DATASETS)[number];
@@ -60,9 +61,9 @@ async function* sotu(): AsyncGenerator<CorpusDoc> {
     };
     const title = `State of the Union Address, ${d.year} — ${d.name}`;
     const main =
-      `<p class="byline">Delivered by ${escapeHtml(d.name)} in ${d.year}.</p>\n` +
+      `<p class="byline">Delivered by ${escapeXml(d.name)} in ${d.year}.</p>\n` +
       paragraphs(d.text)
-        .map((p) => `<p>${escapeHtml(p)}</p>`)
+        .map((p) => `<p>${escapeXml(p)}</p>`)
         .join("\n");
     const url = `https://sotu.archive.example/${d.year}/${slug(d.name)}/`;
     const page = renderPage({ site: "The SOTU Archive", title, nav, mainHtml: main });
@@ -83,7 +84,7 @@ async function* mobyDick(): AsyncGenerator<CorpusDoc> {
     };
     const title = d.title ? `Chapter ${d.chapter}. ${d.title}` : d.chapter;
     const main = paragraphs(d.text)
-      .map((p) => `<p>${escapeHtml(p)}</p>`)
+      .map((p) => `<p>${escapeXml(p)}</p>`)
       .join("\n");
     const url = `https://books.archive.example/melville/moby-dick/${slug(d.chapter)}.html`;
     const page = renderPage({
@@ -126,14 +127,14 @@ async function* spamAssassin(): AsyncGenerator<CorpusDoc> {
       .filter((k) => headers.has(k))
       .map(
         (k) =>
-          `<tr><th>${k[0]!.toUpperCase()}${k.slice(1)}:</th><td>${escapeHtml(headers.get(k)!)}</td></tr>`,
+          `<tr><th>${k[0]!.toUpperCase()}${k.slice(1)}:</th><td>${escapeXml(headers.get(k)!)}</td></tr>`,
       )
       .join("");
     // HTML mail is shown as the mail client would render it; plain mail as preformatted text.
     const isHtml = /<html|<body|<table|<font/i.test(body);
     const content = isHtml
       ? body.replace(/<\/?(html|head|body)[^>]*>/gi, "")
-      : `<pre>${escapeHtml(body)}</pre>`;
+      : `<pre>${escapeXml(body)}</pre>`;
     const main = `<table class="headers">${fields}</table>\n<div class="message">${content}</div>`;
     const url = `https://lists.archive.example/${d.group}/${d.id}.html`;
     const page = renderPage({ site: "Mailing List Archive", title: subject, nav, mainHtml: main });
