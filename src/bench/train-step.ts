@@ -13,12 +13,12 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GPT2, type GPT2Config } from "../model/gpt2.js";
-import { gemm } from "../tensor/backend.js";
-import { alloc, memoryStats, scope } from "../tensor/memory.js";
+import { memoryStats, scope } from "../tensor/memory.js";
 import { AdamW, clipGradNorm, defaultGroups } from "../tensor/optim.js";
 import { Rng } from "../tensor/rng.js";
 import { backward } from "../tensor/tensor.js";
 import { initCompute } from "../tensor/wasm/backend.js";
+import { measurePeakGflops } from "../train/mfu.js";
 
 const small = process.env.BENCH_CONFIG === "small";
 const cfg: GPT2Config = small
@@ -37,22 +37,6 @@ function median(xs: number[]): number {
  * Measured sgemm peak (GFLOP/s) at 2048³ on the active backend, best of 6 runs (the machine
  * may be shared; the best run is the closest to its real peak): the MFU denominator.
  */
-function measuredPeak(): number {
-  const n = 2048;
-  return scope(() => {
-    const a = alloc(n * n).fill(0.5);
-    const b = alloc(n * n).fill(0.25);
-    const c = alloc(n * n);
-    gemm(false, false, n, n, n, 1, a, b, 0, c);
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 6; i++) {
-      const t0 = performance.now();
-      gemm(false, false, n, n, n, 1, a, b, 0, c);
-      best = Math.min(best, performance.now() - t0);
-    }
-    return (2 * n ** 3) / (best / 1000) / 1e9;
-  });
-}
 
 let peak = 0;
 
@@ -106,7 +90,7 @@ function ours(): {
   const nonEmb = params - cfg.nCtx * cfg.nEmbd;
   const flopsPerToken = 6 * nonEmb + 12 * cfg.nLayer * cfg.nEmbd * T; // PaLM appendix B
   const tokensPerS = (B * T) / (stepMs / 1000);
-  peak = measuredPeak();
+  peak = measurePeakGflops(2048, 6);
   // MFU of the best step (the least disturbed by other jobs on a shared machine)
   const mfu = (((B * T) / (bestMs / 1000)) * flopsPerToken) / (peak * 1e9);
   return { tokensPerS, stepMs, bestMs, cpuMs, mfu, loss, params };
