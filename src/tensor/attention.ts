@@ -12,7 +12,7 @@
  * RoPE follows HF Llama ("rotate half"): for i < hs/2, with angle θ = pos · base^(−2i/hs),
  *   x'ᵢ = xᵢ cos θ − x_{i+hs/2} sin θ,   x'_{i+hs/2} = x_{i+hs/2} cos θ + xᵢ sin θ.
  */
-import { gemm, withOneBlasThread } from "./backend.js";
+import { gemm } from "./backend.js";
 import { kernelsFor } from "./kernels.js";
 import {
   checked,
@@ -205,24 +205,22 @@ function core(
   const Tb = T % 64 === 0 && T > 64 ? 64 : T;
   const nb = T / Tb;
   const y = empty(B * T * Cq, dt);
-  withOneBlasThread(() => {
-    // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
-    for (let bh = 0; bh < B * H; bh++) {
-      for (let i = 0; i < nb; i++) {
-        const S = P.subarray(bh * TT + i * Tb * T);
-        const Qi = Q.subarray(qAt(bh) + i * Tb * q.ld);
-        gemm(false, true, Tb, (i + 1) * Tb, hs, 1, Qi, K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
-      }
+  // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
+  for (let bh = 0; bh < B * H; bh++) {
+    for (let i = 0; i < nb; i++) {
+      const S = P.subarray(bh * TT + i * Tb * T);
+      const Qi = Q.subarray(qAt(bh) + i * Tb * q.ld);
+      gemm(false, true, Tb, (i + 1) * Tb, hs, 1, Qi, K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
     }
-    kern.softmaxFwd(P, P, B * H * T, T, scale, T);
-    for (let bh = 0; bh < B * H; bh++) {
-      for (let i = 0; i < nb; i++) {
-        const Pi = P.subarray(bh * TT + i * Tb * T);
-        const yi = y.subarray(yAt(bh) + i * Tb * Cq);
-        gemm(false, false, Tb, hs, (i + 1) * Tb, 1, Pi, V.subarray(vAt(bh)), 0, yi, T, v.ld, Cq);
-      }
+  }
+  kern.softmaxFwd(P, P, B * H * T, T, scale, T);
+  for (let bh = 0; bh < B * H; bh++) {
+    for (let i = 0; i < nb; i++) {
+      const Pi = P.subarray(bh * TT + i * Tb * T);
+      const yi = y.subarray(yAt(bh) + i * Tb * Cq);
+      gemm(false, false, Tb, hs, (i + 1) * Tb, 1, Pi, V.subarray(vAt(bh)), 0, yi, T, v.ld, Cq);
     }
-  });
+  }
   const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
   if (res.requiresGrad) {
     record(() => {
@@ -237,74 +235,58 @@ function core(
       // dP = dy Vᵀ and dV += Pᵀ dy per head; one softmax backward over all rows (dS in place
       // of dP); then dQ += dS K and dK += dSᵀ Q per head
       const dP = empty(B * H * TT, dt);
-      withOneBlasThread(() => {
-        for (let bh = 0; bh < B * H; bh++) {
-          const off = bh * TT;
-          for (let i = 0; i < nb; i++) {
-            // dP[row block i, key blocks ≤ i] = dy Vᵀ
-            const dyi = dy.subarray(yAt(bh) + i * Tb * Cq);
-            const dPi = dP.subarray(off + i * Tb * T);
-            gemm(
-              false,
-              true,
-              Tb,
-              (i + 1) * Tb,
-              hs,
-              1,
-              dyi,
-              V.subarray(vAt(bh)),
-              0,
-              dPi,
-              Cq,
-              v.ld,
-              T,
-            );
-          }
-          if (gv) {
-            // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dy[rows ≥ j·Tb]
-            for (let j = 0; j < nb; j++) {
-              const Pj = P.subarray(off + j * Tb * T + j * Tb);
-              const dyj = dy.subarray(yAt(bh) + j * Tb * Cq);
-              const gvj = gv.subarray(vAt(bh) + j * Tb * v.ld);
-              gemm(true, false, Tb, hs, T - j * Tb, 1, Pj, dyj, 1, gvj, T, Cq, v.ld);
-            }
-          }
+      for (let bh = 0; bh < B * H; bh++) {
+        const off = bh * TT;
+        for (let i = 0; i < nb; i++) {
+          // dP[row block i, key blocks ≤ i] = dy Vᵀ
+          const dyi = dy.subarray(yAt(bh) + i * Tb * Cq);
+          const dPi = dP.subarray(off + i * Tb * T);
+          gemm(false, true, Tb, (i + 1) * Tb, hs, 1, dyi, V.subarray(vAt(bh)), 0, dPi, Cq, v.ld, T);
         }
-        // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
-        kern.softmaxBwd(P, dP, dP, B * H * T, T, scale, T);
-        for (let bh = 0; bh < B * H; bh++) {
-          const off = bh * TT;
-          for (let i = 0; i < nb; i++) {
-            if (!gq) break;
-            // dQ[row block i] += dS[row block i, key blocks ≤ i] K
-            const dSi = dP.subarray(off + i * Tb * T);
-            const gqi = gq.subarray(qAt(bh) + i * Tb * q.ld);
-            gemm(
-              false,
-              false,
-              Tb,
-              hs,
-              (i + 1) * Tb,
-              1,
-              dSi,
-              K.subarray(kAt(bh)),
-              1,
-              gqi,
-              T,
-              k.ld,
-              q.ld,
-            );
-          }
+        if (gv) {
+          // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dy[rows ≥ j·Tb]
           for (let j = 0; j < nb; j++) {
-            if (!gk) break;
-            // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
-            const dSj = dP.subarray(off + j * Tb * T + j * Tb);
-            const Qj = Q.subarray(qAt(bh) + j * Tb * q.ld);
-            const gkj = gk.subarray(kAt(bh) + j * Tb * k.ld);
-            gemm(true, false, Tb, hs, T - j * Tb, 1, dSj, Qj, 1, gkj, T, q.ld, k.ld);
+            const Pj = P.subarray(off + j * Tb * T + j * Tb);
+            const dyj = dy.subarray(yAt(bh) + j * Tb * Cq);
+            const gvj = gv.subarray(vAt(bh) + j * Tb * v.ld);
+            gemm(true, false, Tb, hs, T - j * Tb, 1, Pj, dyj, 1, gvj, T, Cq, v.ld);
           }
         }
-      });
+      }
+      // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
+      kern.softmaxBwd(P, dP, dP, B * H * T, T, scale, T);
+      for (let bh = 0; bh < B * H; bh++) {
+        const off = bh * TT;
+        for (let i = 0; i < nb; i++) {
+          if (!gq) break;
+          // dQ[row block i] += dS[row block i, key blocks ≤ i] K
+          const dSi = dP.subarray(off + i * Tb * T);
+          const gqi = gq.subarray(qAt(bh) + i * Tb * q.ld);
+          gemm(
+            false,
+            false,
+            Tb,
+            hs,
+            (i + 1) * Tb,
+            1,
+            dSi,
+            K.subarray(kAt(bh)),
+            1,
+            gqi,
+            T,
+            k.ld,
+            q.ld,
+          );
+        }
+        for (let j = 0; j < nb; j++) {
+          if (!gk) break;
+          // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
+          const dSj = dP.subarray(off + j * Tb * T + j * Tb);
+          const Qj = Q.subarray(qAt(bh) + j * Tb * q.ld);
+          const gkj = gk.subarray(kAt(bh) + j * Tb * k.ld);
+          gemm(true, false, Tb, hs, T - j * Tb, 1, dSj, Qj, 1, gkj, T, q.ld, k.ld);
+        }
+      }
       if (rope) {
         if (gq) rotate(gq, gq, q.off, q.ld, B, T, H, hs, rope, -1);
         if (gk) rotate(gk, gk, k.off, k.ld, B, T, Hkv, hs, rope, -1);

@@ -23,23 +23,6 @@ export interface Backend {
   sgemm: SgemmFn;
   /** Worker threads used by the kernels around the matmuls (1 = main thread only). */
   threads: number;
-  /** Changes the matmul thread count (BLAS); absent where it cannot change. */
-  setThreads?: (n: number) => void;
-}
-
-/**
- * Runs fn with the BLAS on one thread: many small matmuls (attention heads: 64×256×32) run
- * faster on one core than split over two (measured here: 80 vs 62 GFLOP/s).
- */
-export function withOneBlasThread<T>(fn: () => T): T {
-  const b = active;
-  if (!b?.setThreads || b.threads <= 1) return fn();
-  b.setThreads(1);
-  try {
-    return fn();
-  } finally {
-    b.setThreads(b.threads);
-  }
 }
 
 let active: Backend | null = null;
@@ -62,13 +45,14 @@ factories.set("js", () => ({
 factories.set("blas", (threads) => {
   const blas = loadBlas();
   if (!blas) return blasError;
+  // Set once. Toggling OpenBLAS's thread count per call (tried for attention's small matmuls)
+  // deadlocked its pthread server after a few hundred training steps (OpenBLAS 0.3.21).
   blas.setThreads(threads);
   return {
     name: "blas",
     description: `blas (${blas.path}, ${threads} threads)`,
     sgemm: blas.sgemm,
     threads,
-    setThreads: blas.setThreads,
   };
 });
 
