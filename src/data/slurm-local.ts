@@ -13,7 +13,8 @@ export interface LocalSlurm {
   /** Path of slurm.conf: set SLURM_CONF to it for sbatch/squeue. */
   conf: string;
   env: NodeJS.ProcessEnv;
-  stop(): void;
+  /** Stops the daemons and waits (up to 10 s each, then SIGKILL) until they have exited. */
+  stop(): Promise<void>;
 }
 
 /** True if the binaries are installed and we are root. */
@@ -83,13 +84,25 @@ export async function startLocalSlurm(dir: string, cpus = 2): Promise<LocalSlurm
     spawn("/usr/sbin/slurmctld", ["-D", "-f", conf], { env, stdio: "ignore" }),
     spawn("/usr/sbin/slurmd", ["-D", "-N", "localhost", "-f", conf], { env, stdio: "ignore" }),
   ];
-  const stop = () => {
+  const stop = async () => {
+    const exited = procs.map((p) =>
+      p.exitCode !== null || p.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
+            p.once("exit", () => {
+              clearTimeout(t);
+              resolve();
+            });
+          }),
+    );
     for (const p of procs) if (p.pid && p.exitCode === null) p.kill("SIGTERM");
     try {
       process.kill(mungePid, "SIGTERM");
     } catch {
       // already gone
     }
+    await Promise.all(exited);
   };
   const t0 = Date.now();
   for (;;) {
@@ -105,7 +118,7 @@ export async function startLocalSlurm(dir: string, cpus = 2): Promise<LocalSlurm
     }
     if (state === "idle") break;
     if (Date.now() - t0 > 30_000) {
-      stop();
+      await stop();
       throw new Error(`local Slurm did not come up (state "${state}"); logs in ${dir}`);
     }
     await new Promise((r) => setTimeout(r, 300));

@@ -91,9 +91,10 @@ test("on a real one-node Slurm cluster: job arrays give the same bytes as the lo
       readFileSync(layout(local.outDir).clean(1)),
     );
   } finally {
-    slurm.stop();
+    await slurm.stop();
     if (oldConf === undefined) delete process.env.SLURM_CONF;
     else process.env.SLURM_CONF = oldConf;
-    rmSync(dir, { recursive: true, force: true });
+    // munged and the daemons may still be flushing state files: retry while they finish
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
