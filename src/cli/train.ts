@@ -1,5 +1,6 @@
 /** `chatforge train`: pretrain a GPT on token shards (next-token prediction). */
 import { type Command, Option } from "commander";
+import { setCheckFinite } from "../tensor/tensor.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { type Family, modelConfig, PRESETS, preset } from "../train/presets.js";
 import { type ScheduleKind, train } from "../train/trainer.js";
@@ -131,10 +132,16 @@ export function registerTrain(program: Command): void {
         .argParser(nonNegativeInt("--seed")),
     )
     .option("--resume", "continue from the latest checkpoint of this run and stage", false)
+    .option(
+      "--check-finite",
+      "check every op's output for NaN/Inf and name the first op that makes one (slower)",
+      false,
+    )
     .option("--overwrite", "start again even if checkpoints exist", false)
     .option("-q, --quiet", "no progress bar", false)
     .action(async (o) => {
       await setupCompute(o);
+      if (o.checkFinite) setCheckFinite(true);
       const run = new RunDir(o.run);
       const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
       const p = { ...preset(o.preset) };

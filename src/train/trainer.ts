@@ -30,6 +30,7 @@ import { formatCount, Progress } from "../util/progress.js";
 import type { RunDir } from "../util/run-dir.js";
 import { lineChartSvg } from "../util/svg-plot.js";
 import {
+  checkpointName,
   freshTrainerState,
   latestCheckpoint,
   loadCheckpoint,
@@ -366,7 +367,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (!Number.isFinite(loss)) {
       throw new UserError(
         `the loss became ${loss} at step ${state.step}`,
-        "lower --lr, or resume from the last checkpoint with CHATFORGE_CHECK_FINITE=1 to find the op",
+        "lower --lr, or rerun with --resume --check-finite to name the op that produced it",
       );
     }
     const norm = clipGradNorm(model.params, o.clip);
@@ -396,7 +397,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (
     state.step < o.steps &&
     stepsThisRun > 0 &&
-    lastCkpt !== join(ckptRoot, `step-${String(state.step).padStart(6, "0")}`)
+    lastCkpt !== join(ckptRoot, checkpointName(state.step))
   ) {
     await checkpoint();
   }
