@@ -3,7 +3,7 @@
  * `--backend/--threads` options (plus `setupCompute`) that training/inference commands reuse.
  */
 import type { Command } from "commander";
-import { type BackendName, gemm, jsGemm, setBackend } from "../tensor/backend.js";
+import { type BackendName, gemm, getBackend, jsGemm, setBackend } from "../tensor/backend.js";
 import { alloc, scope } from "../tensor/memory.js";
 import { Rng } from "../tensor/rng.js";
 import { initCompute } from "../tensor/wasm/backend.js";
@@ -31,9 +31,13 @@ export async function setupCompute(o: ComputeOptions, quiet = false): Promise<st
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     throw new UserError(`--threads must be a positive integer, got "${o.threads}"`);
   }
-  await initCompute(threads);
+  // The SIMD kernels run on this thread only: with the worker pool, long training runs hung
+  // (after 380–570 steps the worker waited for a job the main thread had posted). BLAS keeps
+  // its own threads. Until the pool protocol is fixed, `initCompute(n > 1)` is for benches.
+  await initCompute(1);
   if (o.backend !== "auto") setBackend(o.backend as BackendName, threads);
-  const banner = await initCompute(threads);
+  else if (threads !== undefined) setBackend(getBackend().name, threads);
+  const banner = await initCompute(1);
   if (!quiet) process.stderr.write(`compute: ${banner}\n`);
   return banner;
 }
