@@ -4,7 +4,34 @@
  * query (already rotated, for RoPE models) attends causally to every cached position up to its
  * own. Grouped-query attention: query head h reads key/value head ⌊h / (nHead / nKvHead)⌋.
  */
+
 import { loadSgemv } from "../tensor/gemv.js";
+import { UserError } from "../util/errors.js";
+
+/**
+ * The checks every decoder's `step` makes before feeding n tokens for B rows at position pos:
+ * shapes (a bug if wrong) and the context length (the user's prompt: a UserError).
+ */
+export function checkStep(
+  ids: Int32Array,
+  B: number,
+  n: number,
+  pos: number,
+  prevB: number,
+  maxBatch: number,
+  nCtx: number,
+): void {
+  if (ids.length !== B * n) throw new Error(`decoder: ${ids.length} ids for B=${B}, n=${n}`);
+  if (B > maxBatch) throw new Error(`decoder: batch ${B} exceeds maxBatch ${maxBatch}`);
+  if (pos > 0 && B !== prevB)
+    throw new Error(`decoder: batch changed from ${prevB} to ${B} mid-sequence`);
+  if (pos + n > nCtx) {
+    throw new UserError(
+      `sequence of ${pos + n} tokens exceeds the model's context of ${nCtx}`,
+      "use a shorter prompt or fewer new tokens",
+    );
+  }
+}
 
 export class KvCache {
   readonly nCtx: number;

@@ -11,8 +11,7 @@ import { kernelsFor } from "../tensor/kernels.js";
 import { alloc, persistent, scope } from "../tensor/memory.js";
 import { add, embedding, linear, rmsNorm, swiglu } from "../tensor/ops.js";
 import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
-import { UserError } from "../util/errors.js";
-import { KvCache } from "./kv-cache.js";
+import { checkStep, KvCache } from "./kv-cache.js";
 import { linearInto } from "./linear.js";
 
 /** Activation buffers of the direct path, sized for `rows` = B·n positions at once. */
@@ -83,16 +82,7 @@ export class LlamaDecoder {
     const { nCtx, nEmbd: d, nHead, vocabSize: V, eps = 1e-5 } = this.model.config;
     const nKv = this.model.config.nKvHead ?? nHead;
     const hs = d / nHead;
-    if (ids.length !== B * n) throw new Error(`decoder: ${ids.length} ids for B=${B}, n=${n}`);
-    if (B > this.maxBatch) throw new Error(`decoder: batch ${B} exceeds maxBatch ${this.maxBatch}`);
-    if (this.pos > 0 && B !== this.#B)
-      throw new Error(`decoder: batch changed from ${this.#B} to ${B} mid-sequence`);
-    if (this.pos + n > nCtx) {
-      throw new UserError(
-        `sequence of ${this.pos + n} tokens exceeds the model's context of ${nCtx}`,
-        "use a shorter prompt or fewer new tokens",
-      );
-    }
+    checkStep(ids, B, n, this.pos, this.#B, this.maxBatch, nCtx);
     this.#B = B;
     if (this.model.embed.data instanceof Float32Array) {
       const logits = this.#stepDirect(ids, B, n);
