@@ -31,13 +31,9 @@ export async function setupCompute(o: ComputeOptions, quiet = false): Promise<st
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     throw new UserError(`--threads must be a positive integer, got "${o.threads}"`);
   }
-  // The SIMD kernels run on this thread only: with the worker pool, long training runs hung
-  // (after 380–570 steps the worker waited for a job the main thread had posted). BLAS keeps
-  // its own threads. Until the pool protocol is fixed, `initCompute(n > 1)` is for benches.
-  await initCompute(1);
   if (o.backend !== "auto") setBackend(o.backend as BackendName, threads);
   else if (threads !== undefined) setBackend(getBackend().name, threads);
-  const banner = await initCompute(1);
+  const banner = await initCompute(threads);
   if (!quiet) process.stderr.write(`compute: ${banner}\n`);
   return banner;
 }

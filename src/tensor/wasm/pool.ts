@@ -1,7 +1,8 @@
 /**
  * Loads the WebAssembly SIMD kernels and runs them on a pool of threads that share the tensor
  * memory: the main thread takes the first chunk of every job, `threads - 1` workers the others.
- * Jobs are posted through the control block with Atomics (a few microseconds), not messages.
+ * Jobs are posted through the control block with Atomics (a few microseconds), not messages;
+ * see protocol.ts for its layout.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,6 +14,9 @@ import { CTRL, runShare } from "./protocol.js";
 
 export type KernelFn = (...a: number[]) => void;
 
+/** A worker that has not finished its share after this long is reported, not waited on forever. */
+const WATCHDOG_MS = 60_000;
+
 export class KernelPool {
   readonly threads: number;
   readonly relaxed: boolean;
@@ -23,6 +27,8 @@ export class KernelPool {
   private readonly ids = new Map<string, number>();
   private readonly fns: KernelFn[];
   private readonly workers: Worker[] = [];
+  /** The number of the last job posted. */
+  private job = 0;
 
   private constructor(bytes: Uint8Array, relaxed: boolean, threads: number) {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
@@ -56,9 +62,13 @@ export class KernelPool {
     const dir = dirname(fileURLToPath(import.meta.url));
     const pool = KernelPool.createSync(threads);
     const { bytes, relaxed } = pool;
+    if (threads - 1 > CTRL.maxWorkers) throw new Error(`at most ${CTRL.maxWorkers + 1} threads`);
     const ctrl = pool.ctrl();
     Atomics.store(ctrl, CTRL.ready, 0);
     Atomics.store(ctrl, CTRL.quit, 0);
+    Atomics.store(ctrl, CTRL.fault, 0);
+    pool.job = Atomics.load(ctrl, CTRL.seq);
+    for (let i = 1; i < threads; i++) Atomics.store(ctrl, CTRL.done + i, pool.job);
     for (let i = 1; i < threads; i++) {
       const w = new Worker(join(dir, "worker.js"), {
         workerData: { bytes, memory, names: pool.names, index: i, relaxed },
@@ -76,7 +86,7 @@ export class KernelPool {
   }
 
   private ctrl(): Int32Array {
-    return new Int32Array(memory.buffer as SharedArrayBuffer, 0, 64);
+    return new Int32Array(memory.buffer as SharedArrayBuffer, 0, CTRL.argsByte / 4);
   }
 
   /**
@@ -97,16 +107,49 @@ export class KernelPool {
     ctrl[CTRL.n] = n;
     ctrl[CTRL.nthreads] = nt;
     ctrl[CTRL.align] = align;
-    Atomics.store(ctrl, CTRL.pending, this.workers.length);
-    Atomics.add(ctrl, CTRL.seq, 1);
+    const job = (this.job = (this.job + 1) | 0);
+    Atomics.store(ctrl, CTRL.seq, job);
     Atomics.notify(ctrl, CTRL.seq);
-    runShare(this.fns, ctrl, a, 0);
-    for (let spin = 0; Atomics.load(ctrl, CTRL.pending) !== 0; spin++) {
-      if (spin > 2000) {
-        const p = Atomics.load(ctrl, CTRL.pending);
-        if (p !== 0) Atomics.wait(ctrl, CTRL.pending, p, 1);
-      }
+    try {
+      runShare(this.fns, ctrl, a, 0);
+    } finally {
+      // even when this thread's share threw: the next job must not overwrite the arguments
+      // that a worker is still reading
+      for (let i = 1; i <= this.workers.length; i++) this.waitFor(ctrl, i, job, name);
     }
+    if (Atomics.load(ctrl, CTRL.fault) !== 0) this.fail(ctrl, name);
+  }
+
+  /** Waits until worker i reports job `job` done: spins briefly, then sleeps in 1 ms steps. */
+  private waitFor(ctrl: Int32Array, i: number, job: number, name: string): void {
+    const slot = CTRL.done + i;
+    let spin = 0;
+    let since = 0;
+    for (let d = Atomics.load(ctrl, slot); d !== job; d = Atomics.load(ctrl, slot)) {
+      if (++spin < 2000) continue;
+      if (since === 0) since = performance.now();
+      else if (performance.now() - since > WATCHDOG_MS) {
+        throw new Error(
+          `kernel worker ${i} did not finish job ${job} (${name}) within ${WATCHDOG_MS / 1000} s ` +
+            `(it last finished job ${d}); set CHATFORGE_THREADS=1 to run the kernels on one thread`,
+        );
+      }
+      Atomics.wait(ctrl, slot, d, 1);
+    }
+  }
+
+  /** Throws the error a worker's kernel raised (kept in the control block by worker.ts). */
+  private fail(ctrl: Int32Array, name: string): never {
+    const who = Atomics.load(ctrl, CTRL.fault) - 1;
+    const bytes = new Uint8Array(
+      memory.buffer as SharedArrayBuffer,
+      CTRL.faultByte,
+      CTRL.faultBytes,
+    );
+    const end = bytes.indexOf(0);
+    const msg = new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end));
+    Atomics.store(ctrl, CTRL.fault, 0);
+    throw new Error(`kernel ${name} failed on worker ${who}: ${msg}`);
   }
 
   /** Stops the workers. */
@@ -114,7 +157,7 @@ export class KernelPool {
     if (this.workers.length === 0) return; // nothing to stop (and quit must not reach others)
     const ctrl = this.ctrl();
     Atomics.store(ctrl, CTRL.quit, 1);
-    Atomics.add(ctrl, CTRL.seq, 1);
+    Atomics.store(ctrl, CTRL.seq, (this.job = (this.job + 1) | 0));
     Atomics.notify(ctrl, CTRL.seq);
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0; // from now on every job runs on the calling thread

@@ -1,21 +1,33 @@
 /**
- * The control block shared by the main thread and the kernel workers (first bytes of the shared
- * memory): a job sequence number workers wait on, a pending count the main thread waits on,
- * the kernel index, its arguments (as float64, exact for i32 addresses and f32 scalars), and the
- * range [0, n) that is split into one contiguous chunk per thread (multiples of `align`).
+ * The control block shared by the main thread and the kernel workers (the first CONTROL_BYTES
+ * of the shared memory, which the allocator never hands out).
+ *
+ * Int32 slots:
+ * - `seq`: number of the job posted last; workers wait for it to change.
+ * - `done + i`: the last job number worker i finished; the main thread waits until every
+ *   worker's slot equals the job it posted. Each worker writes only its own slot, so there is no
+ *   shared counter that a late or doubled update could leave wrong.
+ * - `kernel`, `nargs`, `n`, `nthreads`, `align`: the job: which kernel, how many arguments, and
+ *   the range [0, n) split into one contiguous chunk per thread (multiples of `align`).
+ * - `fault`: 1 + the index of a worker whose kernel threw; its message is at `faultByte`.
+ * Arguments are float64 at `argsByte` (exact for i32 addresses and f32 scalars).
  */
 export const CTRL = {
   seq: 0,
-  pending: 1,
+  quit: 1,
   kernel: 2,
   nargs: 3,
   n: 4,
   nthreads: 5,
   align: 6,
-  quit: 7,
-  ready: 8,
-  argsByte: 128,
+  ready: 7,
+  fault: 8,
+  done: 16,
+  maxWorkers: 32,
+  argsByte: 256,
   maxArgs: 24,
+  faultByte: 512,
+  faultBytes: 512,
 } as const;
 
 /** The [start, end) chunk of thread `index`. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { jsGemm, setBackend } from "../backend.js";
 import { fastKernels, jsKernels } from "../kernels.js";
-import { alloc } from "../memory.js";
+import { alloc, memory } from "../memory.js";
 import { Rng } from "../rng.js";
 import { initCompute, kernelPool } from "./backend.js";
 
@@ -150,4 +150,20 @@ test("kernels are installed on import; re-initialising with other thread counts 
     jsGemm(false, false, M, N, K, 1, A, K, B, N, 0, R, N);
     assert.ok(maxRel(C, R) < 1e-4, `threads=${threads}: ${maxRel(C, R)}`);
   }
+});
+
+test("an error in a worker's share is reported on the calling thread, and the pool goes on", async () => {
+  await initCompute(2);
+  const k = kernelPool()!;
+  const end = memory.buffer.byteLength;
+  const n = 8192;
+  // the first half of the range is inside the memory, the worker's half is past its end
+  assert.throws(
+    () => k.run("zero", [end - (n / 2) * 4], n, 16, 1),
+    /kernel zero failed on worker 1: .*out of bounds/,
+  );
+  const x = alloc(n);
+  x.fill(1);
+  k.run("zero", [x.byteOffset], n, 16, 1);
+  assert.equal(x.indexOf(1), -1);
 });

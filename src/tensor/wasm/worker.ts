@@ -1,6 +1,7 @@
 /**
  * A kernel worker: instantiates the kernels module on the shared memory, then waits for jobs
- * posted by pool.ts through the control block (Atomics), runs its share, and signals done.
+ * posted by pool.ts through the control block (protocol.ts), runs its share, and reports the
+ * job number it finished in its own `done` slot.
  */
 import { setFlagsFromString } from "node:v8";
 import { workerData } from "node:worker_threads";
@@ -20,15 +21,31 @@ const inst = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), {
   env: { memory: d.memory },
 });
 const fns = d.names.map((n) => inst.exports[n] as (...a: number[]) => void);
-const ctrl = new Int32Array(d.memory.buffer as SharedArrayBuffer, 0, 64);
-const args = new Float64Array(d.memory.buffer as SharedArrayBuffer, CTRL.argsByte, CTRL.maxArgs);
-let seen = Atomics.load(ctrl, CTRL.seq);
+const buf = d.memory.buffer as SharedArrayBuffer;
+const ctrl = new Int32Array(buf, 0, CTRL.argsByte / 4);
+const args = new Float64Array(buf, CTRL.argsByte, CTRL.maxArgs);
+const slot = CTRL.done + d.index;
+let last = Atomics.load(ctrl, CTRL.seq);
 Atomics.add(ctrl, CTRL.ready, 1);
 Atomics.notify(ctrl, CTRL.ready);
 for (;;) {
-  Atomics.wait(ctrl, CTRL.seq, seen);
-  seen = Atomics.load(ctrl, CTRL.seq);
+  const job = Atomics.load(ctrl, CTRL.seq);
+  if (job === last) {
+    // the timeout bounds what a lost wake-up could cost; it is not how jobs normally arrive
+    Atomics.wait(ctrl, CTRL.seq, last, 50);
+    continue;
+  }
+  last = job;
   if (Atomics.load(ctrl, CTRL.quit)) break;
-  if (d.index < Atomics.load(ctrl, CTRL.nthreads)) runShare(fns, ctrl, args, d.index);
-  if (Atomics.sub(ctrl, CTRL.pending, 1) === 1) Atomics.notify(ctrl, CTRL.pending);
+  try {
+    if (d.index < Atomics.load(ctrl, CTRL.nthreads)) runShare(fns, ctrl, args, d.index);
+  } catch (e) {
+    const msg = new TextEncoder().encode(String((e as Error)?.message ?? e));
+    const out = new Uint8Array(buf, CTRL.faultByte, CTRL.faultBytes);
+    out.fill(0);
+    out.set(msg.subarray(0, CTRL.faultBytes - 1));
+    Atomics.store(ctrl, CTRL.fault, d.index + 1);
+  }
+  Atomics.store(ctrl, slot, job);
+  Atomics.notify(ctrl, slot);
 }
