@@ -90,6 +90,55 @@ function rotate(
   }
 }
 
+/**
+ * One attention call's operands for a fused implementation: head h of batch entry b starts at
+ * data[off + b·T·ld + h·hs] in Q, K, V, Y, dY and their gradients (which share their
+ * tensor's layout); P and dP hold B·H·T² probabilities / scratch.
+ */
+export interface AttentionCall {
+  Q: Data;
+  K: Data;
+  V: Data;
+  qOff: number;
+  kOff: number;
+  vOff: number;
+  qld: number;
+  kld: number;
+  vld: number;
+  Y: Data;
+  P: Data;
+  B: number;
+  T: number;
+  H: number;
+  Hkv: number;
+  hs: number;
+  scale: number;
+}
+
+/** Faster versions of the per-head products below (the wasm kernels install one). */
+export interface FusedAttention {
+  /** Whether these shapes and buffers can be handled (null buffers are absent gradients). */
+  supports(hs: number, T: number, ...data: (Data | null)[]): boolean;
+  /** Y and P from Q, K, V. */
+  forward(c: AttentionCall): void;
+  /** Adds into gQ, gK, gV (each may be null) from dY = Y's gradient; dP is scratch. */
+  backward(
+    c: AttentionCall,
+    dY: Data,
+    dP: Data,
+    gQ: Data | null,
+    gK: Data | null,
+    gV: Data | null,
+  ): void;
+}
+
+let fused: FusedAttention | null = null;
+
+/** Installs (or with null removes) the fused attention used for float32 data. */
+export function setFusedAttention(f: FusedAttention | null): void {
+  fused = f;
+}
+
 interface View {
   t: Tensor;
   /** Offset of head 0 in each row, and the row stride. */
@@ -205,20 +254,43 @@ function core(
   const Tb = T % 64 === 0 && T > 64 ? 64 : T;
   const nb = T / Tb;
   const y = empty(B * T * Cq, dt);
-  // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
-  for (let bh = 0; bh < B * H; bh++) {
-    for (let i = 0; i < nb; i++) {
-      const S = P.subarray(bh * TT + i * Tb * T);
-      const Qi = Q.subarray(qAt(bh) + i * Tb * q.ld);
-      gemm(false, true, Tb, (i + 1) * Tb, hs, 1, Qi, K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
+  const call: AttentionCall = {
+    Q,
+    K,
+    V,
+    qOff: q.off,
+    kOff: k.off,
+    vOff: v.off,
+    qld: q.ld,
+    kld: k.ld,
+    vld: v.ld,
+    Y: y,
+    P,
+    B,
+    T,
+    H,
+    Hkv,
+    hs,
+    scale,
+  };
+  const fast = dt === "f32" && fused?.supports(hs, T, Q, K, V, P, y) ? fused : null;
+  if (fast) fast.forward(call);
+  else {
+    // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
+    for (let bh = 0; bh < B * H; bh++) {
+      for (let i = 0; i < nb; i++) {
+        const S = P.subarray(bh * TT + i * Tb * T);
+        const Qi = Q.subarray(qAt(bh) + i * Tb * q.ld);
+        gemm(false, true, Tb, (i + 1) * Tb, hs, 1, Qi, K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
+      }
     }
-  }
-  kern.softmaxFwd(P, P, B * H * T, T, scale, T);
-  for (let bh = 0; bh < B * H; bh++) {
-    for (let i = 0; i < nb; i++) {
-      const Pi = P.subarray(bh * TT + i * Tb * T);
-      const yi = y.subarray(yAt(bh) + i * Tb * Cq);
-      gemm(false, false, Tb, hs, (i + 1) * Tb, 1, Pi, V.subarray(vAt(bh)), 0, yi, T, v.ld, Cq);
+    kern.softmaxFwd(P, P, B * H * T, T, scale, T);
+    for (let bh = 0; bh < B * H; bh++) {
+      for (let i = 0; i < nb; i++) {
+        const Pi = P.subarray(bh * TT + i * Tb * T);
+        const yi = y.subarray(yAt(bh) + i * Tb * Cq);
+        gemm(false, false, Tb, hs, (i + 1) * Tb, 1, Pi, V.subarray(vAt(bh)), 0, yi, T, v.ld, Cq);
+      }
     }
   }
   const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
@@ -232,59 +304,76 @@ function core(
       const gq = need[0] ? (rope ? zeroed(q.t.size, dt) : q.t.ensureGrad()) : null;
       const gk = need[1] ? (rope ? zeroed(k.t.size, dt) : k.t.ensureGrad()) : null;
       const gv = need[2] ? v.t.ensureGrad() : null;
-      // dP = dy Vᵀ and dV += Pᵀ dy per head; one softmax backward over all rows (dS in place
-      // of dP); then dQ += dS K and dK += dSᵀ Q per head
       const dP = empty(B * H * TT, dt);
-      for (let bh = 0; bh < B * H; bh++) {
-        const off = bh * TT;
-        for (let i = 0; i < nb; i++) {
-          // dP[row block i, key blocks ≤ i] = dy Vᵀ
-          const dyi = dy.subarray(yAt(bh) + i * Tb * Cq);
-          const dPi = dP.subarray(off + i * Tb * T);
-          gemm(false, true, Tb, (i + 1) * Tb, hs, 1, dyi, V.subarray(vAt(bh)), 0, dPi, Cq, v.ld, T);
-        }
-        if (gv) {
-          // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dy[rows ≥ j·Tb]
-          for (let j = 0; j < nb; j++) {
-            const Pj = P.subarray(off + j * Tb * T + j * Tb);
-            const dyj = dy.subarray(yAt(bh) + j * Tb * Cq);
-            const gvj = gv.subarray(vAt(bh) + j * Tb * v.ld);
-            gemm(true, false, Tb, hs, T - j * Tb, 1, Pj, dyj, 1, gvj, T, Cq, v.ld);
+      if (fast?.supports(hs, T, dy, dP, gq, gk, gv)) fast.backward(call, dy, dP, gq, gk, gv);
+      else {
+        // dP = dy Vᵀ and dV += Pᵀ dy per head; one softmax backward over all rows (dS in place
+        // of dP); then dQ += dS K and dK += dSᵀ Q per head
+        for (let bh = 0; bh < B * H; bh++) {
+          const off = bh * TT;
+          for (let i = 0; i < nb; i++) {
+            // dP[row block i, key blocks ≤ i] = dy Vᵀ
+            const dyi = dy.subarray(yAt(bh) + i * Tb * Cq);
+            const dPi = dP.subarray(off + i * Tb * T);
+            gemm(
+              false,
+              true,
+              Tb,
+              (i + 1) * Tb,
+              hs,
+              1,
+              dyi,
+              V.subarray(vAt(bh)),
+              0,
+              dPi,
+              Cq,
+              v.ld,
+              T,
+            );
+          }
+          if (gv) {
+            // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dy[rows ≥ j·Tb]
+            for (let j = 0; j < nb; j++) {
+              const Pj = P.subarray(off + j * Tb * T + j * Tb);
+              const dyj = dy.subarray(yAt(bh) + j * Tb * Cq);
+              const gvj = gv.subarray(vAt(bh) + j * Tb * v.ld);
+              gemm(true, false, Tb, hs, T - j * Tb, 1, Pj, dyj, 1, gvj, T, Cq, v.ld);
+            }
           }
         }
-      }
-      // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
-      kern.softmaxBwd(P, dP, dP, B * H * T, T, scale, T);
-      for (let bh = 0; bh < B * H; bh++) {
-        const off = bh * TT;
-        for (let i = 0; i < nb; i++) {
-          if (!gq) break;
-          // dQ[row block i] += dS[row block i, key blocks ≤ i] K
-          const dSi = dP.subarray(off + i * Tb * T);
-          const gqi = gq.subarray(qAt(bh) + i * Tb * q.ld);
-          gemm(
-            false,
-            false,
-            Tb,
-            hs,
-            (i + 1) * Tb,
-            1,
-            dSi,
-            K.subarray(kAt(bh)),
-            1,
-            gqi,
-            T,
-            k.ld,
-            q.ld,
-          );
-        }
-        for (let j = 0; j < nb; j++) {
-          if (!gk) break;
-          // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
-          const dSj = dP.subarray(off + j * Tb * T + j * Tb);
-          const Qj = Q.subarray(qAt(bh) + j * Tb * q.ld);
-          const gkj = gk.subarray(kAt(bh) + j * Tb * k.ld);
-          gemm(true, false, Tb, hs, T - j * Tb, 1, dSj, Qj, 1, gkj, T, q.ld, k.ld);
+        // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
+        kern.softmaxBwd(P, dP, dP, B * H * T, T, scale, T);
+        for (let bh = 0; bh < B * H; bh++) {
+          const off = bh * TT;
+          for (let i = 0; i < nb; i++) {
+            if (!gq) break;
+            // dQ[row block i] += dS[row block i, key blocks ≤ i] K
+            const dSi = dP.subarray(off + i * Tb * T);
+            const gqi = gq.subarray(qAt(bh) + i * Tb * q.ld);
+            gemm(
+              false,
+              false,
+              Tb,
+              hs,
+              (i + 1) * Tb,
+              1,
+              dSi,
+              K.subarray(kAt(bh)),
+              1,
+              gqi,
+              T,
+              k.ld,
+              q.ld,
+            );
+          }
+          for (let j = 0; j < nb; j++) {
+            if (!gk) break;
+            // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
+            const dSj = dP.subarray(off + j * Tb * T + j * Tb);
+            const Qj = Q.subarray(qAt(bh) + j * Tb * q.ld);
+            const gkj = gk.subarray(kAt(bh) + j * Tb * k.ld);
+            gemm(true, false, Tb, hs, T - j * Tb, 1, dSj, Qj, 1, gkj, T, q.ld, k.ld);
+          }
         }
       }
       if (rope) {

@@ -230,6 +230,30 @@ test("attention: causal MHA, GQA, RoPE, odd sizes", () => {
       [1, 128, 4],
     ],
   );
+  // head size and T multiples of 8: float32 takes the fused wasm kernels (row tiles of 6 leave
+  // tails at T = 16 and 40; group 4 puts four query heads on one kv head)
+  const rope40 = ropeTables(40, 8, 10000, true);
+  const rope40f = ropeTables(40, 8, 10000, false);
+  check("attn fused mha", ([q, k, v]) => attention(q!, k!, v!, { nHead: 2 }), [
+    [2, 16, 16],
+    [2, 16, 16],
+    [2, 16, 16],
+  ]);
+  check(
+    "attn fused gqa rope",
+    ([q, k, v]) =>
+      attention(q!, k!, v!, { nHead: 4, nKvHead: 1, rope: q!.dtype === "f64" ? rope40 : rope40f }),
+    [
+      [1, 40, 32],
+      [1, 40, 8],
+      [1, 40, 8],
+    ],
+  );
+  check(
+    "attn fused packed gqa",
+    ([qkv]) => attentionPacked(qkv!, { nHead: 2, nKvHead: 1, headSize: 16 }),
+    [[2, 24, 64]],
+  );
   check("attn T=1", ([q, k, v]) => attention(q!, k!, v!, { nHead: 1 }), [
     [3, 1, 4],
     [3, 1, 4],

@@ -6,6 +6,8 @@
  *   backend (our own packed sgemm, split over the threads by row strips).
  * - Without `initCompute()` the core still works, with plain loops around the matmuls.
  */
+
+import { type AttentionCall, setFusedAttention } from "../attention.js";
 import {
   type Backend,
   defaultThreads,
@@ -139,6 +141,25 @@ function install(k: KernelPool): void {
       k.run("ce_grad", args, rows, 1, 4);
     });
   };
+  setFusedAttention({
+    supports: (hs, T, ...xs) => hs % 8 === 0 && T % 8 === 0 && f32(...xs),
+    forward: (c) =>
+      scope(() => {
+        const KT = alloc(c.B * c.Hkv * c.T * c.hs);
+        const [q, kk, v] = heads(c);
+        const args = [q, kk, v, p(c.Y), p(c.P), p(KT), ...shape(c)];
+        k.run("attn_fwd", args, c.B * c.Hkv, 1, 1);
+      }),
+    backward: (c, dY, dP, gQ, gK, gV) =>
+      scope(() => {
+        const VT = alloc(c.B * c.Hkv * c.T * c.hs);
+        const [q, kk, v] = heads(c);
+        const g = (x: Data | null, off: number) => (x ? p(x) + 4 * off : 0);
+        const grads = [g(gQ, c.qOff), g(gK, c.kOff), g(gV, c.vOff)];
+        const args = [q, kk, v, p(dY), p(c.P), p(dP), p(VT), ...grads, ...shape(c)];
+        k.run("attn_bwd", args, c.B * c.Hkv, 1, 1);
+      }),
+  });
   setZeroFill((buf) =>
     buf.length >= 65536 && inMemory(buf)
       ? k.run("zero", [p(buf)], buf.length, 16, 65536)
@@ -149,6 +170,21 @@ function install(k: KernelPool): void {
       ? k.run("adamw", [p(pp), p(g), p(m), p(v), lr, b1, b2, eps, wd, bc1, bc2], n, 16, E)
       : js.adamw(pp, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2);
 }
+
+/** Byte addresses of head 0 in Q, K, V. */
+const heads = (c: AttentionCall) => [p(c.Q) + 4 * c.qOff, p(c.K) + 4 * c.kOff, p(c.V) + 4 * c.vOff];
+/** T, hs, H, group, the row strides of Q, K, V and Y, and the softmax scale. */
+const shape = (c: AttentionCall) => [
+  c.T,
+  c.hs,
+  c.H,
+  c.H / c.Hkv,
+  c.qld,
+  c.kld,
+  c.vld,
+  c.H * c.hs,
+  c.scale,
+];
 
 /** Targets copied into the shared memory, with rows of weight 0 marked ignored (-1). */
 function keptTargets(targets: Int32Array, weights: Data | null, rows: number): Int32Array {

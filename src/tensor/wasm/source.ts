@@ -8,6 +8,7 @@
  * elements) to process, so the thread pool (pool.ts) can split one call across threads.
  * The arithmetic contract of each kernel is the one of the matching loop in kernels.ts.
  */
+import { attentionWat } from "./attention-source.js";
 
 /** Loop over i = from; i + 4 <= to; i += 4 (element indices), then a scalar tail. */
 function loop4(i: string, from: string, to: string, body: string, tail: string): string {
@@ -178,7 +179,7 @@ function moduleWat(relaxed: boolean): string {
     )})
 
   ;; softmax of scale*x over each row r in [r0, r1) of C; causal: row r sees (r mod T) + 1 columns.
-  (func (export "softmax_fwd") (param $x i32) (param $y i32) (param $C i32) (param $scale f32) (param $T i32)
+  (func $softmax_fwd (export "softmax_fwd") (param $x i32) (param $y i32) (param $C i32) (param $scale f32) (param $T i32)
       (param $r0 i32) (param $r1 i32)
       (local $r i32) (local $i i32) (local $n i32) (local $px i32) (local $py i32)
       (local $m v128) (local $s v128) (local $e v128) (local $mx f32) (local $sum f32) (local $inv f32)
@@ -230,7 +231,7 @@ function moduleWat(relaxed: boolean): string {
 
   ;; dx = scale * y * (dy - sum(dy*y)) per row (dx may alias dy); causal (T > 0): only the
   ;; first (r mod T) + 1 columns, the rest of dx set to 0
-  (func (export "softmax_bwd") (param $y i32) (param $dy i32) (param $dx i32) (param $C i32) (param $scale f32) (param $T i32)
+  (func $softmax_bwd (export "softmax_bwd") (param $y i32) (param $dy i32) (param $dx i32) (param $C i32) (param $scale f32) (param $T i32)
       (param $r0 i32) (param $r1 i32)
       (local $n i32) (local $r i32) (local $i i32) (local $o i32) (local $py i32) (local $pd i32) (local $px i32)
       (local $s v128) (local $sum f32) (local $sv v128) (local $sc v128)
@@ -578,6 +579,7 @@ function moduleWat(relaxed: boolean): string {
       (f32.mul (local.get $wd) (local.get $pi)))))))
 
   ${gemmWat(fma)}
+  ${attentionWat(fma)}
 )`;
 }
 
