@@ -47,6 +47,15 @@ class GPT(nn.Module):
         self.wpe = nn.Embedding(ctx, d)
         self.blocks = nn.ModuleList([Block(d, h, ctx) for _ in range(L)])
         self.ln_f = nn.LayerNorm(d)
+        # GPT-2's initialisation, as in src/model/gpt2.ts: normal(0, 0.02), biases zero, the two
+        # residual projections normal(0, 0.02 / sqrt(2 L)). (PyTorch's defaults start the tied
+        # head at a loss of about 140 and its slow denormal arithmetic then dominates the steps.)
+        for name, p in self.named_parameters():
+            if name.endswith("bias"):
+                nn.init.zeros_(p)
+            elif p.dim() >= 2:
+                proj = name.endswith("c_proj.weight") or name.endswith("mlp_proj.weight")
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * L) if proj else 0.02)
 
     def forward(self, idx, targets):
         B, T = idx.shape

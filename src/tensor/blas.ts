@@ -59,10 +59,17 @@ export function loadBlas(): Blas | null {
     : (CANDIDATES[process.platform] ?? []);
   for (const path of paths) {
     let lib: ReturnType<typeof koffi.load>;
+    // OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) after every call, which takes
+    // a core away from our kernel threads between matmuls; 2^4 makes them sleep at once (read
+    // when the library loads; a value the user set is kept).
+    const timeout = process.env.OPENBLAS_THREAD_TIMEOUT;
+    if (timeout === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = "4";
     try {
       lib = koffi.load(path);
     } catch {
       continue;
+    } finally {
+      if (timeout === undefined) delete process.env.OPENBLAS_THREAD_TIMEOUT;
     }
     try {
       const raw = lib.func(
