@@ -145,14 +145,14 @@ function install(k: KernelPool): void {
     supports: (hs, T, ...xs) => hs % 8 === 0 && T % 8 === 0 && f32(...xs),
     forward: (c) =>
       scope(() => {
-        const KT = alloc(c.B * c.Hkv * c.T * c.hs);
+        const KT = alloc(c.B * c.Hkv * (c.T * (c.hs + 6) + 48));
         const [q, kk, v] = heads(c);
         const args = [q, kk, v, p(c.Y), p(c.P), p(KT), ...shape(c)];
         k.run("attn_fwd", args, c.B * c.Hkv, 1, 1);
       }),
     backward: (c, dY, dP, gQ, gK, gV) =>
       scope(() => {
-        const VT = alloc(c.B * c.Hkv * c.T * c.hs);
+        const VT = alloc(c.B * c.Hkv * (c.T * (c.hs + 6) + 48));
         const [q, kk, v] = heads(c);
         const g = (x: Data | null, off: number) => (x ? p(x) + 4 * off : 0);
         const grads = [g(gQ, c.qOff), g(gK, c.kOff), g(gV, c.vOff)];

@@ -579,7 +579,7 @@ function moduleWat(relaxed: boolean): string {
       (f32.mul (local.get $wd) (local.get $pi)))))))
 
   ${gemmWat(fma)}
-  ${attentionWat(fma)}
+  ${attentionWat()}
 )`;
 }
 
