@@ -144,7 +144,9 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
   const rows = x.size / nIn;
   const y = empty(rows * nOut, x.dtype);
   if (bias) {
-    for (let r = 0; r < rows; r++) y.set(bias.data, r * nOut);
+    // the bias in every row, by doubling copies (log2(rows) calls instead of rows)
+    y.set(bias.data, 0);
+    for (let r = 1; r < rows; r *= 2) y.copyWithin(r * nOut, 0, Math.min(r, rows - r) * nOut);
   }
   gemm(false, true, rows, nOut, nIn, 1, x.data, w.data, bias ? 1 : 0, y);
   const res = out(op, y, [...x.shape.slice(0, -1), nOut], needsGrad(x, w, bias));
@@ -152,7 +154,10 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
     record(() => {
       const dy = res.grad;
       if (!dy) return;
-      if (x.requiresGrad) gemm(false, false, rows, nIn, nOut, 1, dy, w.data, 1, x.ensureGrad());
+      if (x.requiresGrad) {
+        const { g, add } = x.gradForWrite();
+        gemm(false, false, rows, nIn, nOut, 1, dy, w.data, add ? 1 : 0, g);
+      }
       if (w.requiresGrad) gemm(true, false, nOut, nIn, rows, 1, dy, x.data, 1, w.ensureGrad());
       if (bias?.requiresGrad) {
         kernelsFor(dy).colSumAdd(dy, bias.ensureGrad(), rows, nOut);
@@ -174,10 +179,13 @@ export function embedding(weight: Tensor, ids: Int32Array, shape?: readonly numb
   const s = shape ?? [ids.length];
   if (numel(s) !== ids.length) throw new Error(`${op}: ${ids.length} ids do not fill [${s}]`);
   const y = empty(ids.length * d, weight.dtype);
+  const w = weight.data;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     if (!(id >= 0 && id < V)) throw new Error(`${op}: id ${id} at index ${i} outside [0, ${V})`);
-    y.set(weight.data.subarray(id * d, id * d + d), i * d);
+    const o = id * d;
+    const p = i * d;
+    for (let j = 0; j < d; j++) y[p + j] = w[o + j]!;
   }
   const res = out(op, y, [...s, d], needsGrad(weight));
   if (res.requiresGrad) {

@@ -63,6 +63,16 @@ export class Tensor {
     if (!this.grad) this.grad = zerosLike(this.data, this.persistent);
     return this.grad;
   }
+  /**
+   * The gradient buffer for an op to write into. `add` false: the buffer is new and its contents
+   * undefined, so the caller overwrites all of it (a matmul with beta 0: no zero-fill and no
+   * extra read); `add` true: it exists (or belongs to a parameter) and must be added to.
+   */
+  gradForWrite(): { g: Data; add: boolean } {
+    if (this.grad || this.persistent) return { g: this.ensureGrad(), add: true };
+    this.grad = empty(this.size, this.dtype);
+    return { g: this.grad, add: false };
+  }
   /** Same data, new shape (no copy; the gradient flows back unchanged). */
   reshape(shape: readonly number[]): Tensor {
     const s = resolveShape(shape, this.size, "reshape", this.shape);
