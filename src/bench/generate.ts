@@ -25,6 +25,7 @@ import { createModel, toHfTensors } from "../model/factory.js";
 import type { GPT2 } from "../model/gpt2.js";
 import { exportGguf } from "../model/io/gguf-export.js";
 import { writeSafetensors } from "../model/io/safetensors.js";
+import { setBlasIdleSpin } from "../tensor/blas.js";
 import { Rng } from "../tensor/rng.js";
 import { initCompute } from "../tensor/wasm/backend.js";
 import { trainTokenizer } from "../tokenizer/train.js";
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
     const gguf = join(dir, "model-f32.gguf");
     await exportGguf(gguf, cfg, weights, tok, { dtype: "f32" });
 
+    setBlasIdleSpin("decode");
     const banner = await initCompute(THREADS);
     process.stdout.write(
       `generate: GPT-2 ${(model.numParams() / 1e6).toFixed(2)}M params, prompt ${P}, ${N} new tokens, temperature 1; ${banner}\n`,

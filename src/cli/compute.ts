@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { type BackendName, gemm, getBackend, jsGemm, setBackend } from "../tensor/backend.js";
+import { setBlasIdleSpin } from "../tensor/blas.js";
 import { alloc, scope } from "../tensor/memory.js";
 import { Rng } from "../tensor/rng.js";
 import { initCompute } from "../tensor/wasm/backend.js";
@@ -25,8 +26,16 @@ export function addComputeOptions(cmd: Command): Command {
     .option("--threads <n>", "compute threads (default: CHATFORGE_THREADS or the CPU count)");
 }
 
-/** Loads the kernels, selects the backend, prints one line about it to stderr; returns it. */
-export async function setupCompute(o: ComputeOptions, quiet = false): Promise<string> {
+/**
+ * Loads the kernels, selects the backend, prints one line about it to stderr; returns it.
+ * `workload` tunes OpenBLAS's idle threads for training steps or token-by-token decoding.
+ */
+export async function setupCompute(
+  o: ComputeOptions,
+  quiet = false,
+  workload: "train" | "decode" = "train",
+): Promise<string> {
+  setBlasIdleSpin(workload);
   const threads = o.threads === undefined ? undefined : Number(o.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     throw new UserError(`--threads must be a positive integer, got "${o.threads}"`);

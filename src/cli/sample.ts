@@ -76,7 +76,7 @@ export function registerSample(program: Command): void {
       ).argParser(positiveInt("--show-probs")),
     )
     .action(async (o) => {
-      await setupCompute(o);
+      await setupCompute(o, false, "decode");
       const run = new RunDir(o.run);
       const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
       const { ckpt, decoder } = await openForGeneration(

@@ -42,6 +42,19 @@ const CANDIDATES: Record<string, string[]> = {
 };
 
 let cached: Blas | null | undefined;
+let idleSpin = 4;
+
+/**
+ * Chooses, before the library loads, how long OpenBLAS's idle threads spin after a call before
+ * they sleep. "train" (the default): 2^4 cycles. Their default of 2^28 (about 0.1 s) takes a core
+ * from our kernel threads between matmuls: a reference training step took 1441 ms with it and
+ * 1107 ms without. "decode": OpenBLAS's default, because generation calls sgemv every 30 µs
+ * or so and waking a sleeping thread each time made batch-1 decoding 1.8× slower.
+ * An OPENBLAS_THREAD_TIMEOUT set by the user wins over both.
+ */
+export function setBlasIdleSpin(workload: "train" | "decode"): void {
+  idleSpin = workload === "decode" ? 28 : 4;
+}
 
 /** Loads the system BLAS, or returns null (with the reason in `blasError`) if none loads. */
 export function loadBlas(): Blas | null {
@@ -59,11 +72,9 @@ export function loadBlas(): Blas | null {
     : (CANDIDATES[process.platform] ?? []);
   for (const path of paths) {
     let lib: ReturnType<typeof koffi.load>;
-    // OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) after every call, which takes
-    // a core away from our kernel threads between matmuls; 2^4 makes them sleep at once (read
-    // when the library loads; a value the user set is kept).
+    // how long idle OpenBLAS threads spin (read when the library loads; see setBlasIdleSpin)
     const timeout = process.env.OPENBLAS_THREAD_TIMEOUT;
-    if (timeout === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = "4";
+    if (timeout === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = String(idleSpin);
     try {
       lib = koffi.load(path);
     } catch {
