@@ -91,6 +91,16 @@ test("linear with and without bias", () => {
     [3, 4],
     [1, 4],
   ]);
+  // h feeds two linears: the first backward writes h's new gradient (beta 0), the second adds;
+  // the bias broadcast covers a row count that is not a power of two
+  check(
+    "linear shared input",
+    ([x, w1, w2, b]) => {
+      const h = gelu(x!);
+      return add(linear(h, w1!, b!), linear(h, w2!));
+    },
+    [[5, 3, 4], [6, 4], [6, 4], [6]],
+  );
 });
 
 test("add and mul with broadcasting edge cases", () => {
