@@ -169,21 +169,21 @@ export async function runLocal(cfg: DataConfig, opts: RunOptions = {}): Promise<
   await saveConfig(cfg);
   const pool = workers > 0 ? new WorkerPool(layout(cfg.outDir).config, workers) : null;
   try {
-    const filterTodo = pending(cfg, "filter");
-    if (filterTodo.length > 0) {
+    const filterTasks = pending(cfg, "filter");
+    if (filterTasks.length > 0) {
       const p = opts.quiet
         ? null
-        : new Progress("data filter", { total: filterTodo.length, unit: "tasks" });
-      await runTasks(cfg, "filter", filterTodo, pool, p);
+        : new Progress("data filter", { total: filterTasks.length, unit: "tasks" });
+      await runTasks(cfg, "filter", filterTasks, pool, p);
       p?.finish();
     }
     await runPhase(cfg, "dedup");
-    const finTodo = pending(cfg, "finalize");
-    if (finTodo.length > 0) {
+    const finalizeTasks = pending(cfg, "finalize");
+    if (finalizeTasks.length > 0) {
       const p = opts.quiet
         ? null
-        : new Progress("data finalize", { total: finTodo.length, unit: "tasks" });
-      await runTasks(cfg, "finalize", finTodo, pool, p);
+        : new Progress("data finalize", { total: finalizeTasks.length, unit: "tasks" });
+      await runTasks(cfg, "finalize", finalizeTasks, pool, p);
       p?.finish();
     }
   } finally {

@@ -35,6 +35,45 @@ function forLoop(v: string, from: string, to: string, step: number, body: string
       (br $l_${n})))`;
 }
 
+/** Byte offset of head `head` of batch entry $b in a [B, T, ld] tensor. */
+const headOff = (ld: string, head: string) =>
+  x4(add(mul(mul(I("$b"), I("$T")), I(ld)), mul(I(head), I("$hs"))));
+/** Byte offset of head $h's T×T block of batch entry $b in P or dP. */
+const probOff = x4(mul(add(mul(I("$b"), I("$H")), I("$h")), mul(I("$T"), I("$T"))));
+/** Locals every driver declares for perHead. */
+const headLocals =
+  "(local $u i32) (local $g i32) (local $b i32) (local $h i32) (local $kvh i32) (local $Hkv i32) (local $bp i32) (local $ap i32)";
+
+/**
+ * The drivers' loops: units u in [u0, u1) (b = u / Hkv, kv head $kvh = u mod Hkv, the unit's
+ * scratch $bp / $ap), then `unit`, then for each of the unit's query heads $h: `head`.
+ */
+function perHead(unit: string, head: string): string {
+  return `
+    (local.set $Hkv (i32.div_s ${I("$H")} ${I("$group")}))
+    ${forLoop(
+      "$u",
+      I("$u0"),
+      I("$u1"),
+      1,
+      `
+      (local.set $b (i32.div_s ${I("$u")} ${I("$Hkv")}))
+      (local.set $kvh (i32.rem_s ${I("$u")} ${I("$Hkv")}))
+      (local.set $bp ${add(I("$S"), x4(mul(I("$u"), add(mul(I("$T"), add(I("$hs"), "(i32.const 6)")), "(i32.const 48)"))))})
+      (local.set $ap ${add(I("$bp"), x4(mul(I("$T"), I("$hs"))))})
+      ${unit}
+      ${forLoop(
+        "$g",
+        "(i32.const 0)",
+        I("$group"),
+        1,
+        `
+        (local.set $h ${add(mul(I("$kvh"), I("$group")), I("$g"))})
+        ${head}`,
+      )}`,
+    )}`;
+}
+
 export function attentionWat(): string {
   const store: string[] = [];
   for (let r = 0; r < 6; r++) {
@@ -143,37 +182,18 @@ export function attentionWat(): string {
       )}`,
     )})
 
-  ;; units u in [u0, u1): b = u / Hkv, kv head u mod Hkv, query heads kvh·group .. +group.
-  ;; S is scratch of B·Hkv·(T·hs + 6·T) floats: per unit, the packed strips of B then of A.
+  ;; S is scratch of B·Hkv·(T·hs + 6·T + 48) floats: per unit, the packed strips of B then of A.
   (func (export "attn_fwd") (param $Q i32) (param $K i32) (param $V i32) (param $Y i32) (param $P i32)
       (param $S i32) (param $T i32) (param $hs i32) (param $H i32) (param $group i32)
       (param $qld i32) (param $kld i32) (param $vld i32) (param $yld i32) (param $scale f32)
       (param $u0 i32) (param $u1 i32)
-      (local $u i32) (local $g i32) (local $b i32) (local $h i32) (local $kvh i32) (local $Hkv i32)
-      (local $kb i32) (local $vb i32) (local $bp i32) (local $ap i32) (local $qb i32) (local $pb i32) (local $yb i32)
-    (local.set $Hkv (i32.div_s ${I("$H")} ${I("$group")}))
-    ${forLoop(
-      "$u",
-      I("$u0"),
-      I("$u1"),
-      1,
-      `
-      (local.set $b (i32.div_s ${I("$u")} ${I("$Hkv")}))
-      (local.set $kvh (i32.rem_s ${I("$u")} ${I("$Hkv")}))
-      (local.set $kb ${add(I("$K"), x4(add(mul(mul(I("$b"), I("$T")), I("$kld")), mul(I("$kvh"), I("$hs")))))})
-      (local.set $vb ${add(I("$V"), x4(add(mul(mul(I("$b"), I("$T")), I("$vld")), mul(I("$kvh"), I("$hs")))))})
-      (local.set $bp ${add(I("$S"), x4(mul(I("$u"), add(mul(I("$T"), add(I("$hs"), "(i32.const 6)")), "(i32.const 48)"))))})
-      (local.set $ap ${add(I("$bp"), x4(mul(I("$T"), I("$hs"))))})
-      ${forLoop(
-        "$g",
-        "(i32.const 0)",
-        I("$group"),
-        1,
-        `
-        (local.set $h ${add(mul(I("$kvh"), I("$group")), I("$g"))})
-        (local.set $qb ${add(I("$Q"), x4(add(mul(mul(I("$b"), I("$T")), I("$qld")), mul(I("$h"), I("$hs")))))})
-        (local.set $yb ${add(I("$Y"), x4(add(mul(mul(I("$b"), I("$T")), I("$yld")), mul(I("$h"), I("$hs")))))})
-        (local.set $pb ${add(I("$P"), x4(mul(add(mul(I("$b"), I("$H")), I("$h")), mul(I("$T"), I("$T")))))})
+      ${headLocals} (local $kb i32) (local $vb i32) (local $qb i32) (local $pb i32) (local $yb i32)
+    ${perHead(
+      `(local.set $kb ${add(I("$K"), headOff("$kld", "$kvh"))})
+      (local.set $vb ${add(I("$V"), headOff("$vld", "$kvh"))})`,
+      `(local.set $qb ${add(I("$Q"), headOff("$qld", "$h"))})
+        (local.set $yb ${add(I("$Y"), headOff("$yld", "$h"))})
+        (local.set $pb ${add(I("$P"), probOff)})
         ;; S = Q Kᵀ: B(k = c, n = j) = K[j, c]
         (call $mm ${I("$qb")} ${I("$qld")} (i32.const 1) ${I("$kb")} (i32.const 1) ${I("$kld")}
           ${I("$pb")} ${I("$T")} ${I("$T")} ${I("$T")} ${I("$hs")} (i32.const 0) (i32.const 0) ${I("$ap")} ${I("$bp")})
@@ -181,7 +201,6 @@ export function attentionWat(): string {
         ;; Y = P V
         (call $mm ${I("$pb")} ${I("$T")} (i32.const 1) ${I("$vb")} ${I("$vld")} (i32.const 1)
           ${I("$yb")} ${I("$yld")} ${I("$T")} ${I("$hs")} ${I("$T")} (i32.const 1) (i32.const 0) ${I("$ap")} ${I("$bp")})`,
-      )}`,
     )})
 
   ;; gQ, gK, gV may be 0 (no gradient wanted); they are added into. dP is B·H·T² scratch, S as
@@ -191,33 +210,15 @@ export function attentionWat(): string {
       (param $T i32) (param $hs i32) (param $H i32) (param $group i32)
       (param $qld i32) (param $kld i32) (param $vld i32) (param $yld i32) (param $scale f32)
       (param $u0 i32) (param $u1 i32)
-      (local $u i32) (local $g i32) (local $b i32) (local $h i32) (local $kvh i32) (local $Hkv i32)
-      (local $ko i32) (local $vo i32) (local $qo i32) (local $bp i32) (local $ap i32) (local $pb i32) (local $db i32) (local $yb i32)
-    (local.set $Hkv (i32.div_s ${I("$H")} ${I("$group")}))
-    ${forLoop(
-      "$u",
-      I("$u0"),
-      I("$u1"),
-      1,
-      `
-      (local.set $b (i32.div_s ${I("$u")} ${I("$Hkv")}))
-      (local.set $kvh (i32.rem_s ${I("$u")} ${I("$Hkv")}))
-      ;; byte offsets of this kv head in K/gK and V/gV
-      (local.set $ko ${x4(add(mul(mul(I("$b"), I("$T")), I("$kld")), mul(I("$kvh"), I("$hs"))))})
-      (local.set $vo ${x4(add(mul(mul(I("$b"), I("$T")), I("$vld")), mul(I("$kvh"), I("$hs"))))})
-      (local.set $bp ${add(I("$S"), x4(mul(I("$u"), add(mul(I("$T"), add(I("$hs"), "(i32.const 6)")), "(i32.const 48)"))))})
-      (local.set $ap ${add(I("$bp"), x4(mul(I("$T"), I("$hs"))))})
-      ${forLoop(
-        "$g",
-        "(i32.const 0)",
-        I("$group"),
-        1,
-        `
-        (local.set $h ${add(mul(I("$kvh"), I("$group")), I("$g"))})
-        (local.set $qo ${x4(add(mul(mul(I("$b"), I("$T")), I("$qld")), mul(I("$h"), I("$hs"))))})
-        (local.set $yb ${add(I("$dY"), x4(add(mul(mul(I("$b"), I("$T")), I("$yld")), mul(I("$h"), I("$hs")))))})
-        (local.set $pb ${add(I("$P"), x4(mul(add(mul(I("$b"), I("$H")), I("$h")), mul(I("$T"), I("$T")))))})
-        (local.set $db ${add(I("$dP"), x4(mul(add(mul(I("$b"), I("$H")), I("$h")), mul(I("$T"), I("$T")))))})
+      ${headLocals} (local $ko i32) (local $vo i32) (local $qo i32) (local $pb i32) (local $db i32) (local $yb i32)
+    ${perHead(
+      `;; byte offsets of this kv head in K/gK and V/gV
+      (local.set $ko ${headOff("$kld", "$kvh")})
+      (local.set $vo ${headOff("$vld", "$kvh")})`,
+      `(local.set $qo ${headOff("$qld", "$h")})
+        (local.set $yb ${add(I("$dY"), headOff("$yld", "$h"))})
+        (local.set $pb ${add(I("$P"), probOff)})
+        (local.set $db ${add(I("$dP"), probOff)})
         ;; dP = dY Vᵀ: B(k = c, n = j) = V[j, c]
         (call $mm ${I("$yb")} ${I("$yld")} (i32.const 1) ${add(I("$V"), I("$vo"))} (i32.const 1) ${I("$vld")}
           ${I("$db")} ${I("$T")} ${I("$T")} ${I("$T")} ${I("$hs")} (i32.const 0) (i32.const 0) ${I("$ap")} ${I("$bp")})
@@ -234,6 +235,5 @@ export function attentionWat(): string {
         (if ${I("$gK")} (then
           (call $mm ${I("$db")} (i32.const 1) ${I("$T")} ${add(I("$Q"), I("$qo"))} ${I("$qld")} (i32.const 1)
             ${add(I("$gK"), I("$ko"))} ${I("$kld")} ${I("$T")} ${I("$hs")} ${I("$T")} (i32.const 2) (i32.const 1) ${I("$ap")} ${I("$bp")})))`,
-      )}`,
     )})`;
 }
