@@ -28,6 +28,11 @@ export interface Backend {
 let active: Backend | null = null;
 const factories = new Map<BackendName, (threads: number) => Backend | string>();
 
+/** "1 thread", "2 threads". */
+export function threadCount(n: number): string {
+  return `${n} thread${n === 1 ? "" : "s"}`;
+}
+
 /** Default thread count: CHATFORGE_THREADS, else the number of CPUs (at most 8). */
 export function defaultThreads(): number {
   const env = Number(process.env.CHATFORGE_THREADS);
@@ -50,7 +55,7 @@ factories.set("blas", (threads) => {
   blas.setThreads(threads);
   return {
     name: "blas",
-    description: `blas (${blas.path}, ${threads} threads)`,
+    description: `blas (${blas.path}, ${threadCount(threads)})`,
     sgemm: blas.sgemm,
     threads,
   };

@@ -14,6 +14,7 @@ import {
   getBackend,
   registerBackend,
   setBackend,
+  threadCount,
 } from "../backend.js";
 import type { SgemmFn } from "../blas.js";
 import { fastKernels, jsKernels } from "../kernels.js";
@@ -45,7 +46,7 @@ export async function initCompute(threads = defaultThreads()): Promise<string> {
     install(pool);
     if (getBackend().name === "wasm") setBackend("wasm", threads);
   }
-  return `${getBackend().description}; kernels: wasm simd${pool.relaxed ? " (relaxed fma)" : ""}, ${pool.threads} threads`;
+  return `${getBackend().description}; kernels: wasm simd${pool.relaxed ? " (relaxed fma)" : ""}, ${threadCount(pool.threads)}`;
 }
 
 /**
@@ -72,7 +73,7 @@ function install(k: KernelPool): void {
   const js = jsKernels;
   registerBackend("wasm", (threads) => ({
     name: "wasm",
-    description: `wasm (simd${k.relaxed ? " + relaxed fma" : ""}, ${Math.min(threads, k.threads)} threads)`,
+    description: `wasm (simd${k.relaxed ? " + relaxed fma" : ""}, ${threadCount(Math.min(threads, k.threads))})`,
     sgemm: makeSgemm(k),
     threads: k.threads,
   }));
