@@ -55,7 +55,8 @@ export interface Kernels {
     C: number,
   ): void;
   geluFwd(x: Data, y: Data, n: number): void;
-  geluBwd(x: Data, dy: Data, dx: Data, n: number): void;
+  /** dx += dy·gelu'(x); with `accumulate` false, dx = dy·gelu'(x) (dx may then be dy itself). */
+  geluBwd(x: Data, dy: Data, dx: Data, n: number, accumulate?: boolean): void;
   /** y = softmax(scale * x) per row; with causalT > 0, row r only sees columns ≤ r mod causalT. */
   softmaxFwd(x: Data, y: Data, rows: number, C: number, scale: number, causalT: number): void;
   /**
@@ -210,12 +211,12 @@ export const jsKernels: Kernels = {
       y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
     }
   },
-  geluBwd(x, dy, dx, n) {
+  geluBwd(x, dy, dx, n, accumulate = true) {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
       const t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
       const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
-      dx[i]! += dy[i]! * d;
+      dx[i] = (accumulate ? dx[i]! : 0) + dy[i]! * d;
     }
   },
   softmaxFwd(x, y, rows, C, scale, causalT) {

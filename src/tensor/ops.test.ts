@@ -112,6 +112,10 @@ test("add and mul with broadcasting edge cases", () => {
     [[3, 4], [4]],
     [
       [2, 3, 4],
+      [3, 4],
+    ],
+    [
+      [2, 3, 4],
       [3, 1],
     ],
     [
@@ -133,6 +137,8 @@ test("add and mul with broadcasting edge cases", () => {
 
 test("activations, norms, softmax, reductions", () => {
   check("gelu", ([x]) => gelu(x!), [[3, 7]]);
+  // x already has a gradient when gelu's backward runs: added to, not overwritten in place
+  check("gelu + another use", ([x]) => add(gelu(x!), x!), [[3, 7]]);
   check("silu", ([x]) => silu(x!), [[3, 7]]);
   check("relu2", ([x]) => relu2(x!), [[3, 7]]);
   check("swiglu", ([g, u]) => swiglu(g!, u!), [

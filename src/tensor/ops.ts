@@ -315,8 +315,8 @@ function binary(
 
 /** a + b with numpy broadcasting. */
 export function add(a: Tensor, b: Tensor): Tensor {
-  if (a.size === b.size && a.shape.join() === b.shape.join() && a.dtype === b.dtype) {
-    return addSame(a, b);
+  if (a.dtype === b.dtype && a.shape.slice(a.ndim - b.ndim).join() === b.shape.join()) {
+    return a.size === b.size ? addSame(a, b) : addRows(a, b);
   }
   return binary(
     "add",
@@ -342,11 +342,48 @@ function addSame(a: Tensor, b: Tensor): Tensor {
       const g = res.grad;
       if (!g) return;
       // b first (it may need g unchanged), then a takes g over when it has no gradient yet
-      if (b.requiresGrad) addInto(b.ensureGrad(), g);
+      if (b.requiresGrad) {
+        const gb = b.gradForWrite();
+        if (gb.add) addInto(gb.g, g);
+        else gb.g.set(g);
+      }
       if (a.requiresGrad) {
         if (!a.grad && !a.persistent && a !== b) a.grad = g;
         else addInto(a.ensureGrad(), g);
       }
+    });
+  }
+  return checked(op, res);
+}
+
+/**
+ * a + b where b's shape is a suffix of a's: b is added to every "row" of a (token + position
+ * embeddings, biases). Backward: a's gradient is the output's; b's is its sum over the rows.
+ */
+function addRows(a: Tensor, b: Tensor): Tensor {
+  const op = "add";
+  const m = b.size;
+  const rows = a.size / m;
+  const y = empty(a.size, a.dtype);
+  const A = a.data;
+  const B = b.data;
+  const k = kernelsFor(y);
+  for (let r = 0; r < rows; r++) {
+    const o = r * m;
+    if (m >= 4096) k.add(A.subarray(o, o + m), B, y.subarray(o, o + m), m);
+    else for (let j = 0; j < m; j++) y[o + j] = A[o + j]! + B[j]!;
+  }
+  const res = out(op, y, a.shape, needsGrad(a, b));
+  if (res.requiresGrad) {
+    record(() => {
+      const g = res.grad;
+      if (!g) return;
+      if (b.requiresGrad) k.colSumAdd(g, b.ensureGrad(), rows, m);
+      if (a.requiresGrad) {
+        if (!a.grad && !a.persistent) a.grad = g;
+        else addInto(a.ensureGrad(), g);
+      }
+      checkedGrad(op, b.grad);
     });
   }
   return checked(op, res);
@@ -458,8 +495,13 @@ export function gelu(x: Tensor): Tensor {
   const res = out(op, y, x.shape, needsGrad(x));
   if (res.requiresGrad) {
     record(() => {
-      if (!res.grad) return;
-      k.geluBwd(x.data, res.grad, x.ensureGrad(), x.size);
+      const g = res.grad;
+      if (!g) return;
+      if (!x.grad && !x.persistent) {
+        // the usual case: turn the output's gradient into the input's, in place
+        k.geluBwd(x.data, g, g, x.size, false);
+        x.grad = g;
+      } else k.geluBwd(x.data, g, x.ensureGrad(), x.size);
       checkedGrad(op, x.grad);
     });
   }

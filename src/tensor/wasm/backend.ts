@@ -90,8 +90,10 @@ function install(k: KernelPool): void {
     f32(x, out) ? k.exports.colsum!(p(x), p(out), C, 0, rows) : js.colSumAdd(x, out, rows, C);
   fastKernels.geluFwd = (x, y, n) =>
     f32(x, y) ? k.run("gelu_fwd", [p(x), p(y)], n, 16, E) : js.geluFwd(x, y, n);
-  fastKernels.geluBwd = (x, dy, dx, n) =>
-    f32(x, dy, dx) ? k.run("gelu_bwd", [p(x), p(dy), p(dx)], n, 16, E) : js.geluBwd(x, dy, dx, n);
+  fastKernels.geluBwd = (x, dy, dx, n, accumulate = true) =>
+    f32(x, dy, dx)
+      ? k.run(accumulate ? "gelu_bwd" : "gelu_bwd_set", [p(x), p(dy), p(dx)], n, 16, E)
+      : js.geluBwd(x, dy, dx, n, accumulate);
   fastKernels.softmaxFwd = (x, y, rows, C, scale, T) =>
     f32(x, y)
       ? k.run("softmax_fwd", [p(x), p(y), C, scale, T], rows, 1, Math.ceil(E / C))

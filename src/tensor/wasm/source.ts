@@ -159,15 +159,23 @@ function moduleWat(relaxed: boolean): string {
       `(f32.store ${at("$y", "$i")} ${lane0(`(call $gelu4 ${vs(`(f32.load ${at("$x", "$i")})`)})`)})`,
     )})
 
-  (func (export "gelu_bwd") (param $x i32) (param $dy i32) (param $dx i32) (param $i0 i32) (param $i1 i32) (local $i i32)
+${["gelu_bwd", "gelu_bwd_set"]
+  .map((name) => {
+    // gelu_bwd: dx += dy·gelu'(x); gelu_bwd_set: dx = dy·gelu'(x) (dx may be dy: in place)
+    const acc = name === "gelu_bwd";
+    const v = (t: string) => (acc ? `(f32x4.add (v128.load ${at("$dx", "$i")}) ${t})` : t);
+    const s = (t: string) => (acc ? `(f32.add (f32.load ${at("$dx", "$i")}) ${t})` : t);
+    return `  (func (export "${name}") (param $x i32) (param $dy i32) (param $dx i32) (param $i0 i32) (param $i1 i32) (local $i i32)
     ${loop4(
       "$i",
       "(local.get $i0)",
       "(local.get $i1)",
-      `(v128.store ${at("$dx", "$i")} (f32x4.add (v128.load ${at("$dx", "$i")}) (f32x4.mul (v128.load ${at("$dy", "$i")}) (call $dgelu4 (v128.load ${at("$x", "$i")})))))`,
-      `(f32.store ${at("$dx", "$i")} (f32.add (f32.load ${at("$dx", "$i")}) (f32.mul (f32.load ${at("$dy", "$i")}) ${lane0(`(call $dgelu4 ${vs(`(f32.load ${at("$x", "$i")})`)})`)})))`,
+      `(v128.store ${at("$dx", "$i")} ${v(`(f32x4.mul (v128.load ${at("$dy", "$i")}) (call $dgelu4 (v128.load ${at("$x", "$i")})))`)})`,
+      `(f32.store ${at("$dx", "$i")} ${s(`(f32.mul (f32.load ${at("$dy", "$i")}) ${lane0(`(call $dgelu4 ${vs(`(f32.load ${at("$x", "$i")})`)})`)})`)})`,
     )})
-
+`;
+  })
+  .join("\n")}
   ;; y = a + b elementwise
   (func (export "add") (param $a i32) (param $b i32) (param $y i32) (param $i0 i32) (param $i1 i32) (local $i i32)
     ${loop4(

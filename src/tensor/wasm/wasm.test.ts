@@ -67,6 +67,10 @@ test("wasm row kernels match the plain loops", () => {
   fastKernels.geluBwd(x, dy, g1, n);
   jsKernels.geluBwd(x, dy, g2, n);
   assert.ok(maxRel(g1, g2) < 1e-5, `gelu bwd ${maxRel(g1, g2)}`);
+  const g3 = alloc(n);
+  g3.set(dy);
+  fastKernels.geluBwd(x, g3, g3, n, false); // in place over dy
+  assert.ok(maxRel(g3, g2) < 1e-5, `gelu bwd in place ${maxRel(g3, g2)}`);
   // softmax, causal and not, odd row lengths
   for (const T of [0, 9]) {
     const s1 = alloc(rows * C);
