@@ -139,6 +139,43 @@ export function setFusedAttention(f: FusedAttention | null): void {
   fused = f;
 }
 
+/**
+ * One call of decoding attention over a KV cache (see infer/kv-cache.ts): q rows r = b·n + i
+ * start at q[qOff + r·qStride]; K, V are one layer's cache [B, nCtx, kvDim]; out is
+ * [B·n, nHead·hs], overwritten.
+ */
+export interface CachedAttentionCall {
+  q: Float32Array;
+  qOff: number;
+  qStride: number;
+  K: Float32Array;
+  V: Float32Array;
+  kvDim: number;
+  nCtx: number;
+  out: Float32Array;
+  B: number;
+  n: number;
+  t0: number;
+  nHead: number;
+  nKvHead: number;
+  hs: number;
+}
+
+/** A faster cached attention: returns false when it cannot take these buffers or shapes. */
+export type CachedAttention = (c: CachedAttentionCall) => boolean;
+
+let cached: CachedAttention | null = null;
+
+/** Installs (or with null removes) the fast decoding attention (the wasm kernels install one). */
+export function setCachedAttention(f: CachedAttention | null): void {
+  cached = f;
+}
+
+/** The installed fast decoding attention, if any. */
+export function cachedAttention(): CachedAttention | null {
+  return cached;
+}
+
 interface View {
   t: Tensor;
   /** Offset of head 0 in each row, and the row stride. */

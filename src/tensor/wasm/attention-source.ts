@@ -237,3 +237,164 @@ export function attentionWat(): string {
             ${add(I("$gK"), I("$ko"))} ${I("$kld")} ${I("$T")} ${I("$hs")} ${I("$T")} (i32.const 2) (i32.const 1) ${I("$ap")} ${I("$bp")})))`,
     )})`;
 }
+
+/**
+ * Decoding attention over a KV cache (infer/kv-cache.ts): each of n new queries per sequence
+ * attends to every cached position up to its own. A unit is one (sequence b, query head h),
+ * so units never share outputs; each has nCtx floats of scratch for its scores. Per query:
+ * s_j = scale · q·K[j] (SIMD over the head), p = softmax(s) (the module's $exp4), out = Σ p_j V[j].
+ * K and V are [B, nCtx, kvd] with key/value head ⌊h / group⌋ at column kvh·hs; hs a multiple of 4.
+ * `attn_cached` takes any such hs; `attn_cached_16/32/64` keep the query and the output row in
+ * registers (about 3× faster at hs 32). `fma(a, b, c)` is a·b + c in the module's flavour.
+ */
+export function cachedAttentionWat(fma: (a: string, b: string, c: string) => string): string {
+  return [null, 16, 32, 64].map((hs) => cachedAttentionKernel(fma, hs)).join("\n");
+}
+
+function cachedAttentionKernel(
+  fma: (a: string, b: string, c: string) => string,
+  fixedHs: number | null,
+): string {
+  const F = (x: string) => `(local.get ${x})`;
+  const byte = (x: string) => x4(x);
+  const lanes = (v: string) =>
+    `(f32.add (f32.add (f32x4.extract_lane 0 ${F(v)}) (f32x4.extract_lane 1 ${F(v)})) (f32.add (f32x4.extract_lane 2 ${F(v)}) (f32x4.extract_lane 3 ${F(v)})))`;
+  const U = fixedHs === null ? 0 : fixedHs / 4; // v128 registers per head row
+  const regs = (name: string) => Array.from({ length: U }, (_, r) => `$${name}${r}`);
+  const decl = [...regs("q"), ...regs("o")].map((r) => `(local ${r} v128)`).join(" ");
+  // s = q·K[j] into $acc: generic loop over the head, or unrolled against the query registers
+  const dot =
+    U === 0
+      ? `(local.set $acc (v128.const i32x4 0 0 0 0))
+          ${forLoop(
+            "$c",
+            "(i32.const 0)",
+            I("$hs"),
+            4,
+            `(local.set $acc ${fma(`(v128.load ${add(I("$qp"), byte(I("$c")))})`, `(v128.load ${add(I("$kp"), byte(I("$c")))})`, F("$acc"))})`,
+          )}`
+      : `(local.set $acc (f32x4.mul ${F("$q0")} (v128.load ${I("$kp")})))
+          ${regs("q")
+            .slice(1)
+            .map(
+              (q, r) =>
+                `(local.set $acc ${fma(F(q), `(v128.load offset=${16 * (r + 1)} ${I("$kp")})`, F("$acc"))})`,
+            )
+            .join("\n          ")}`;
+  const loadQ = regs("q")
+    .map((q, r) => `(local.set ${q} (v128.load offset=${16 * r} ${I("$qp")}))`)
+    .join("\n        ");
+  // out = Σ_j p_j V[j] / Σ_j p_j
+  const weighted =
+    U === 0
+      ? forLoop(
+          "$c",
+          "(i32.const 0)",
+          I("$hs"),
+          4,
+          `
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $kp ${add(I("$vb"), byte(I("$c")))})
+          ${forLoop(
+            "$j",
+            "(i32.const 0)",
+            I("$T"),
+            1,
+            `(local.set $acc ${fma(`(f32x4.splat (f32.load ${add(I("$sp"), byte(I("$j")))}))`, `(v128.load ${I("$kp")})`, F("$acc"))})
+            (local.set $kp ${add(I("$kp"), byte(I("$kvd")))})`,
+          )}
+          (v128.store ${add(I("$op"), byte(I("$c")))} (f32x4.mul ${F("$acc")} (f32x4.splat ${I("$s")})))`,
+        )
+      : `${regs("o")
+          .map((o) => `(local.set ${o} (v128.const i32x4 0 0 0 0))`)
+          .join(" ")}
+        (local.set $kp ${I("$vb")})
+        ${forLoop(
+          "$j",
+          "(i32.const 0)",
+          I("$T"),
+          1,
+          `(local.set $e (f32x4.splat (f32.load ${add(I("$sp"), byte(I("$j")))})))
+          ${regs("o")
+            .map(
+              (o, r) =>
+                `(local.set ${o} ${fma(F("$e"), `(v128.load offset=${16 * r} ${I("$kp")})`, F(o))})`,
+            )
+            .join("\n          ")}
+          (local.set $kp ${add(I("$kp"), byte(I("$kvd")))})`,
+        )}
+        ${regs("o")
+          .map(
+            (o, r) =>
+              `(v128.store offset=${16 * r} ${I("$op")} (f32x4.mul ${F(o)} (f32x4.splat ${I("$s")})))`,
+          )
+          .join("\n        ")}`;
+  return `
+  (func (export "attn_cached${U ? `_${fixedHs}` : ""}") (param $Q i32) (param $qs i32) (param $K i32)
+      (param $V i32) (param $kvd i32) (param $nctx i32) (param $O i32) (param $n i32) (param $t0 i32)
+      (param $H i32) (param $group i32) (param $hs i32) (param $scale f32) (param $S i32)
+      (param $u0 i32) (param $u1 i32)
+      (local $u i32) (local $b i32) (local $h i32) (local $kb i32) (local $vb i32) (local $sp i32)
+      (local $i i32) (local $T i32) (local $qp i32) (local $op i32) (local $j i32) (local $kp i32)
+      (local $c i32) (local $acc v128) (local $s f32) (local $mx f32) (local $vs v128) (local $sum f32)
+      (local $e v128) ${decl}
+    ${forLoop(
+      "$u",
+      I("$u0"),
+      I("$u1"),
+      1,
+      `
+      (local.set $b (i32.div_s ${I("$u")} ${I("$H")}))
+      (local.set $h (i32.rem_s ${I("$u")} ${I("$H")}))
+      (local.set $kb ${add(I("$K"), byte(add(mul(mul(I("$b"), I("$nctx")), I("$kvd")), mul(`(i32.div_s ${I("$h")} ${I("$group")})`, I("$hs")))))})
+      (local.set $vb ${add(I("$V"), `(i32.sub ${I("$kb")} ${I("$K")})`)})
+      (local.set $sp ${add(I("$S"), byte(mul(I("$u"), I("$nctx"))))})
+      ${forLoop(
+        "$i",
+        "(i32.const 0)",
+        I("$n"),
+        1,
+        `
+        (local.set $T ${add(I("$t0"), I("$i"), "(i32.const 1)")})
+        (local.set $qp ${add(I("$Q"), byte(add(mul(add(mul(I("$b"), I("$n")), I("$i")), I("$qs")), mul(I("$h"), I("$hs")))))})
+        (local.set $op ${add(I("$O"), byte(add(mul(add(mul(I("$b"), I("$n")), I("$i")), mul(I("$H"), I("$hs"))), mul(I("$h"), I("$hs")))))})
+        ${loadQ}
+        ;; scores and their maximum
+        (local.set $mx (f32.const -inf))
+        (local.set $kp ${I("$kb")})
+        ${forLoop(
+          "$j",
+          "(i32.const 0)",
+          I("$T"),
+          1,
+          `${dot}
+          (local.set $s (f32.mul ${I("$scale")} ${lanes("$acc")}))
+          (f32.store ${add(I("$sp"), byte(I("$j")))} ${I("$s")})
+          (local.set $mx (f32.max ${I("$mx")} ${I("$s")}))
+          (local.set $kp ${add(I("$kp"), byte(I("$kvd")))})`,
+        )}
+        ;; exponentials in place, and their sum
+        (local.set $vs (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $ed (loop $el
+          (br_if $ed (i32.gt_s ${add(I("$j"), "(i32.const 4)")} ${I("$T")}))
+          (local.set $e (call $exp4 (f32x4.sub (v128.load ${add(I("$sp"), byte(I("$j")))}) (f32x4.splat ${I("$mx")}))))
+          (v128.store ${add(I("$sp"), byte(I("$j")))} ${F("$e")})
+          (local.set $vs (f32x4.add ${F("$vs")} ${F("$e")}))
+          (local.set $j ${add(I("$j"), "(i32.const 4)")})
+          (br $el)))
+        (local.set $sum ${lanes("$vs")})
+        ${forLoop(
+          "$j",
+          I("$j"),
+          I("$T"),
+          1,
+          `(local.set $s (f32x4.extract_lane 0 (call $exp4 (f32x4.splat (f32.sub (f32.load ${add(I("$sp"), byte(I("$j")))}) ${I("$mx")})))))
+          (f32.store ${add(I("$sp"), byte(I("$j")))} ${I("$s")})
+          (local.set $sum (f32.add ${I("$sum")} ${I("$s")}))`,
+        )}
+        (local.set $s (f32.div (f32.const 1) ${I("$sum")}))
+        ${weighted}`,
+      )}`,
+    )})`;
+}

@@ -7,7 +7,7 @@
  * - Without `initCompute()` the core still works, with plain loops around the matmuls.
  */
 
-import { type AttentionCall, setFusedAttention } from "../attention.js";
+import { type AttentionCall, setCachedAttention, setFusedAttention } from "../attention.js";
 import {
   type Backend,
   defaultThreads,
@@ -18,7 +18,7 @@ import {
 } from "../backend.js";
 import type { SgemmFn } from "../blas.js";
 import { fastKernels, jsKernels } from "../kernels.js";
-import { alloc, inMemory, scope, setZeroFill } from "../memory.js";
+import { alloc, inMemory, persistent, release, scope, setZeroFill } from "../memory.js";
 import type { Data } from "../tensor.js";
 import { KernelPool } from "./pool.js";
 
@@ -69,6 +69,9 @@ export function kernelPool(): KernelPool | null {
   return pool;
 }
 
+/** Scores of the decoding attention, one row of nCtx per (sequence, head); grown as needed. */
+let scoreScratch: Float32Array | null = null;
+
 function install(k: KernelPool): void {
   const js = jsKernels;
   registerBackend("wasm", (threads) => ({
@@ -77,7 +80,11 @@ function install(k: KernelPool): void {
     sgemm: makeSgemm(k),
     threads: k.threads,
   }));
-  const E = 4096; // elements per thread below which a job stays on one thread
+  // Work per thread below which a job stays on this thread: waking a sleeping worker costs
+  // tens of µs here (measured: a decode step's 8192-element gelu took 100 µs on two threads
+  // against 10 µs on one), so a share must be worth more than that.
+  const E = 32768; // elements
+  const R = 128; // rows of a layer norm
   fastKernels.add = (a, b, y, n) =>
     f32(a, b, y) ? k.run("add", [p(a), p(b), p(y)], n, 16, E) : js.add(a, b, y, n);
   fastKernels.sumSquares = (x, n) =>
@@ -104,14 +111,14 @@ function install(k: KernelPool): void {
       : js.softmaxBwd(y, dy, dx, rows, C, scale, T);
   fastKernels.layerNormFwd = (x, w, b, y, mean, rstd, rows, C, eps) =>
     b && C % 4 === 0 && f32(x, w, b, y, mean, rstd)
-      ? k.run("ln_fwd", [p(x), p(w), p(b), p(y), p(mean), p(rstd), C, eps], rows, 1, 16)
+      ? k.run("ln_fwd", [p(x), p(w), p(b), p(y), p(mean), p(rstd), C, eps], rows, 1, R)
       : js.layerNormFwd(x, w, b, y, mean, rstd, rows, C, eps);
   fastKernels.layerNormBwd = (dy, x, w, mean, rstd, dx, dw, db, rows, C) => {
     if (!(C % 4 === 0 && f32(dy, x, w, mean, rstd, dx, dw, db) && dw && db)) {
       js.layerNormBwd(dy, x, w, mean, rstd, dx, dw, db, rows, C);
       return;
     }
-    if (dx) k.run("ln_bwd_dx", [p(dy), p(x), p(w), p(mean), p(rstd), p(dx), C], rows, 1, 16);
+    if (dx) k.run("ln_bwd_dx", [p(dy), p(x), p(w), p(mean), p(rstd), p(dx), C], rows, 1, R);
     k.exports.ln_bwd_wb!(p(dy), p(x), p(mean), p(rstd), p(dw), p(db), C, 0, rows);
   };
   fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V, probs, rowScale) => {
@@ -162,6 +169,21 @@ function install(k: KernelPool): void {
         const args = [q, kk, v, p(dY), p(c.P), p(dP), p(VT), ...grads, ...shape(c)];
         k.run("attn_bwd", args, c.B * c.Hkv, 1, 1);
       }),
+  });
+  setCachedAttention((c) => {
+    if (c.hs % 4 !== 0 || !f32(c.q, c.K, c.V, c.out)) return false;
+    const units = c.B * c.nHead;
+    // split over threads only when there is enough work to pay for waking a worker (a prompt)
+    const work = units * c.n * (c.t0 + c.n) * c.hs;
+    if (!scoreScratch || scoreScratch.length < units * c.nCtx) {
+      if (scoreScratch) release(scoreScratch);
+      scoreScratch = persistent(() => alloc(units * c.nCtx));
+    }
+    const args = [p(c.q) + 4 * c.qOff, c.qStride, p(c.K), p(c.V), c.kvDim, c.nCtx, p(c.out)];
+    const rest = [c.n, c.t0, c.nHead, c.nHead / c.nKvHead, c.hs, 1 / Math.sqrt(c.hs)];
+    const name = [16, 32, 64].includes(c.hs) ? `attn_cached_${c.hs}` : "attn_cached";
+    k.run(name, [...args, ...rest, p(scoreScratch)], units, 1, work >= 1 << 20 ? 1 : units);
+    return true;
   });
   setZeroFill((buf) =>
     buf.length >= 65536 && inMemory(buf)

@@ -8,7 +8,7 @@
  * elements) to process, so the thread pool (pool.ts) can split one call across threads.
  * The arithmetic contract of each kernel is the one of the matching loop in kernels.ts.
  */
-import { attentionWat } from "./attention-source.js";
+import { attentionWat, cachedAttentionWat } from "./attention-source.js";
 
 /** Loop over i = from; i + 4 <= to; i += 4 (element indices), then a scalar tail. */
 function loop4(i: string, from: string, to: string, body: string, tail: string): string {
@@ -588,6 +588,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
 
   ${gemmWat(fma)}
   ${attentionWat()}
+  ${cachedAttentionWat(fma)}
 )`;
 }
 
