@@ -16,6 +16,11 @@ export interface Kernels {
   add(a: Data, b: Data, y: Data, n: number): void;
   /** Σ x[i]² over n numbers (accumulated in float64). */
   sumSquares(x: Data, n: number): number;
+  /**
+   * y[i] = exp((x[i] - shift) · scale) over n numbers; returns Σ y (softmax numerators for
+   * sampling). The fast set computes the exponentials in float32 (relative error ~1e-7).
+   */
+  expSum(x: Data, y: Data, n: number, shift: number, scale: number): number;
   /** x[i] *= s over n numbers, in place. */
   scaleInPlace(x: Data, s: number, n: number): void;
   /** out[j] += Σ_r x[r, j] (bias gradients). */
@@ -122,6 +127,15 @@ export interface Kernels {
 export const jsKernels: Kernels = {
   add(a, b, y, n) {
     for (let i = 0; i < n; i++) y[i] = a[i]! + b[i]!;
+  },
+  expSum(x, y, n, shift, scale) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp((x[i]! - shift) * scale);
+      y[i] = e;
+      s += e;
+    }
+    return s;
   },
   sumSquares(x, n) {
     let s = 0;

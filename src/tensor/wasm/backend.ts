@@ -91,6 +91,10 @@ function install(k: KernelPool): void {
     f32(x)
       ? (k.exports.sumsq as unknown as (...a: number[]) => number)(p(x), 0, n)
       : js.sumSquares(x, n);
+  fastKernels.expSum = (x, y, n, shift, scale) =>
+    f32(x, y)
+      ? (k.exports.exp_sum as unknown as (...a: number[]) => number)(p(x), p(y), shift, scale, 0, n)
+      : js.expSum(x, y, n, shift, scale);
   fastKernels.scaleInPlace = (x, s, n) =>
     f32(x) ? k.run("scale", [p(x), s], n, 16, E) : js.scaleInPlace(x, s, n);
   fastKernels.colSumAdd = (x, out, rows, C) =>
