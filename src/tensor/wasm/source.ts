@@ -49,6 +49,15 @@ const hmax = (v: string) =>
 const vs = (x: string) => `(f32x4.splat ${x})`;
 const lane0 = (v: string) => `(f32x4.extract_lane 0 ${v})`;
 
+/** $a, $b (f64x2 each) += the four float32 lanes of v, widened: a float64 running sum. */
+const addF64x4 = (v: string) =>
+  `(local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (local.get ${v}))))
+   (local.set $b (f64x2.add (local.get $b) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get ${v}) (local.get ${v})))))`;
+/** $s + the lanes of $a and $b: the total of an `addF64x4` sum and its scalar tail. */
+const sumF64 = () =>
+  `(local.set $a (f64x2.add (local.get $a) (local.get $b)))
+    (f64.add (local.get $s) (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a))))`;
+
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 /** The kernels module. `relaxed` chooses f32x4.relaxed_madd for the gemm micro-kernel. */
@@ -520,7 +529,6 @@ ${["gelu_bwd", "gelu_bwd_set"]
       `,
     )})
 
-  ;; sum of squares of x[i0..i1), accumulated in float64
   ;; y = exp((x - shift) * scale) elementwise (the module's $exp4, in float32); returns Σ y in
   ;; float64 (softmax numerators and their sum, for sampling)
   (func (export "exp_sum") (param $x i32) (param $y i32) (param $shift f32) (param $scale f32)
@@ -534,15 +542,14 @@ ${["gelu_bwd", "gelu_bwd_set"]
       "(local.get $i1)",
       `(local.set $v (call $exp4 (f32x4.mul (f32x4.sub (v128.load ${at("$x", "$i")}) (f32x4.splat (local.get $shift))) (f32x4.splat (local.get $scale)))))
        (v128.store ${at("$y", "$i")} (local.get $v))
-       (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (local.get $v))))
-       (local.set $b (f64x2.add (local.get $b) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))`,
+       ${addF64x4("$v")}`,
       `(local.set $e (f32x4.extract_lane 0 (call $exp4 (f32x4.splat (f32.mul (f32.sub (f32.load ${at("$x", "$i")}) (local.get $shift)) (local.get $scale))))))
        (f32.store ${at("$y", "$i")} (local.get $e))
        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (local.get $e))))`,
     )}
-    (local.set $a (f64x2.add (local.get $a) (local.get $b)))
-    (f64.add (local.get $s) (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a)))))
+    ${sumF64()})
 
+  ;; sum of squares of x[i0..i1), accumulated in float64
   (func (export "sumsq") (param $x i32) (param $i0 i32) (param $i1 i32) (result f64)
       (local $i i32) (local $v v128) (local $a v128) (local $b v128) (local $s f64)
     (local.set $a (v128.const i32x4 0 0 0 0))
@@ -553,12 +560,10 @@ ${["gelu_bwd", "gelu_bwd_set"]
       "(local.get $i1)",
       `(local.set $v (v128.load ${at("$x", "$i")}))
        (local.set $v (f32x4.mul (local.get $v) (local.get $v)))
-       (local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (local.get $v))))
-       (local.set $b (f64x2.add (local.get $b) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))`,
+       ${addF64x4("$v")}`,
       `(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.mul (f32.load ${at("$x", "$i")}) (f32.load ${at("$x", "$i")})))))`,
     )}
-    (local.set $a (f64x2.add (local.get $a) (local.get $b)))
-    (f64.add (local.get $s) (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a)))))
+    ${sumF64()})
 
   ;; x[i] *= s over [i0, i1)
   (func (export "scale") (param $x i32) (param $s f32) (param $i0 i32) (param $i1 i32) (local $i i32)
