@@ -12,8 +12,15 @@
  * RoPE follows HF Llama ("rotate half"): for i < hs/2, with angle θ = pos · base^(−2i/hs),
  *   x'ᵢ = xᵢ cos θ − x_{i+hs/2} sin θ,   x'_{i+hs/2} = x_{i+hs/2} cos θ + xᵢ sin θ.
  */
+import {
+  type HeadGrads,
+  type HeadKernels,
+  type Heads,
+  headsBackward,
+  headsForward,
+} from "./attention-heads.js";
 import { gemm } from "./backend.js";
-import { kernelsFor } from "./kernels.js";
+import { type Kernels, kernelsFor } from "./kernels.js";
 import {
   checked,
   checkedGrad,
@@ -90,46 +97,14 @@ function rotate(
   }
 }
 
-/**
- * One attention call's operands for a fused implementation: head h of batch entry b starts at
- * data[off + b·T·ld + h·hs] in Q, K, V, Y, dY and their gradients (which share their
- * tensor's layout); P and dP hold B·H·T² probabilities / scratch.
- */
-export interface AttentionCall {
-  Q: Data;
-  K: Data;
-  V: Data;
-  qOff: number;
-  kOff: number;
-  vOff: number;
-  qld: number;
-  kld: number;
-  vld: number;
-  Y: Data;
-  P: Data;
-  B: number;
-  T: number;
-  H: number;
-  Hkv: number;
-  hs: number;
-  scale: number;
-}
-
 /** Faster versions of the per-head products below (the wasm kernels install one). */
 export interface FusedAttention {
   /** Whether these shapes and buffers can be handled (null buffers are absent gradients). */
   supports(hs: number, T: number, ...data: (Data | null)[]): boolean;
   /** Y and P from Q, K, V. */
-  forward(c: AttentionCall): void;
+  forward(c: Heads): void;
   /** Adds into gQ, gK, gV (each may be null) from dY = Y's gradient; dP is scratch. */
-  backward(
-    c: AttentionCall,
-    dY: Data,
-    dP: Data,
-    gQ: Data | null,
-    gK: Data | null,
-    gV: Data | null,
-  ): void;
+  backward(c: Heads, d: HeadGrads): void;
 }
 
 let fused: FusedAttention | null = null;
@@ -265,7 +240,6 @@ function core(
   }
   const dt = q.t.dtype;
   const kern = kernelsFor(q.t.data);
-  const group = H / Hkv;
   const scale = 1 / Math.sqrt(hs);
   const Cq = H * hs;
   const TT = T * T;
@@ -279,30 +253,23 @@ function core(
     rotate(k.t.data, K, k.off, k.ld, B, T, Hkv, hs, rope, 1);
   }
   const V = v.t.data;
-  // head bh = b·H + h lives at row b·T, column h·hs; its kv head at b·Hkv + h / group
-  const qAt = (bh: number) => q.off + Math.floor(bh / H) * T * q.ld + (bh % H) * hs;
-  const kvh = (bh: number) => Math.floor((bh % H) / group);
-  const kAt = (bh: number) => k.off + Math.floor(bh / H) * T * k.ld + kvh(bh) * hs;
-  const vAt = (bh: number) => v.off + Math.floor(bh / H) * T * v.ld + kvh(bh) * hs;
-  const yAt = (bh: number) => Math.floor(bh / H) * T * Cq + (bh % H) * hs;
   const P = empty(B * H * TT, dt);
-  // Causal blocks: T is cut into nb row blocks of Tb; row block i only needs key blocks ≤ i,
-  // so the matmuls skip the masked upper triangle of blocks.
-  const Tb = T % 64 === 0 && T > 64 ? 64 : T;
-  const nb = T / Tb;
   const y = empty(B * T * Cq, dt);
-  const call: AttentionCall = {
+  const heads: Heads = {
     Q,
-    K,
-    V,
-    qOff: q.off,
-    kOff: k.off,
-    vOff: v.off,
+    q: q.off,
     qld: q.ld,
+    K,
+    k: k.off,
     kld: k.ld,
+    V,
+    v: v.off,
     vld: v.ld,
     Y: y,
+    y: 0,
+    yld: Cq,
     P,
+    p: 0,
     B,
     T,
     H,
@@ -310,26 +277,10 @@ function core(
     hs,
     scale,
   };
+  const units = B * Hkv;
   const fast = dt === "f32" && fused?.supports(hs, T, Q, K, V, P, y) ? fused : null;
-  if (fast) fast.forward(call);
-  else {
-    // S = Q Kᵀ for every head, one causal softmax over all B·H·T rows, then y = P V
-    for (let bh = 0; bh < B * H; bh++) {
-      for (let i = 0; i < nb; i++) {
-        const S = P.subarray(bh * TT + i * Tb * T);
-        const Qi = Q.subarray(qAt(bh) + i * Tb * q.ld);
-        gemm(false, true, Tb, (i + 1) * Tb, hs, 1, Qi, K.subarray(kAt(bh)), 0, S, q.ld, k.ld, T);
-      }
-    }
-    kern.softmaxFwd(P, P, B * H * T, T, scale, T);
-    for (let bh = 0; bh < B * H; bh++) {
-      for (let i = 0; i < nb; i++) {
-        const Pi = P.subarray(bh * TT + i * Tb * T);
-        const yi = y.subarray(yAt(bh) + i * Tb * Cq);
-        gemm(false, false, Tb, hs, (i + 1) * Tb, 1, Pi, V.subarray(vAt(bh)), 0, yi, T, v.ld, Cq);
-      }
-    }
-  }
+  if (fast) fast.forward(heads);
+  else headsForward(heads, backendHeadKernels(kern), 0, units);
   const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
   if (res.requiresGrad) {
     record(() => {
@@ -342,77 +293,20 @@ function core(
       const gk = need[1] ? (rope ? zeroed(k.t.size, dt) : k.t.ensureGrad()) : null;
       const gv = need[2] ? v.t.ensureGrad() : null;
       const dP = empty(B * H * TT, dt);
-      if (fast?.supports(hs, T, dy, dP, gq, gk, gv)) fast.backward(call, dy, dP, gq, gk, gv);
-      else {
-        // dP = dy Vᵀ and dV += Pᵀ dy per head; one softmax backward over all rows (dS in place
-        // of dP); then dQ += dS K and dK += dSᵀ Q per head
-        for (let bh = 0; bh < B * H; bh++) {
-          const off = bh * TT;
-          for (let i = 0; i < nb; i++) {
-            // dP[row block i, key blocks ≤ i] = dy Vᵀ
-            const dyi = dy.subarray(yAt(bh) + i * Tb * Cq);
-            const dPi = dP.subarray(off + i * Tb * T);
-            gemm(
-              false,
-              true,
-              Tb,
-              (i + 1) * Tb,
-              hs,
-              1,
-              dyi,
-              V.subarray(vAt(bh)),
-              0,
-              dPi,
-              Cq,
-              v.ld,
-              T,
-            );
-          }
-          if (gv) {
-            // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dy[rows ≥ j·Tb]
-            for (let j = 0; j < nb; j++) {
-              const Pj = P.subarray(off + j * Tb * T + j * Tb);
-              const dyj = dy.subarray(yAt(bh) + j * Tb * Cq);
-              const gvj = gv.subarray(vAt(bh) + j * Tb * v.ld);
-              gemm(true, false, Tb, hs, T - j * Tb, 1, Pj, dyj, 1, gvj, T, Cq, v.ld);
-            }
-          }
-        }
-        // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, zero above the diagonal
-        kern.softmaxBwd(P, dP, dP, B * H * T, T, scale, T);
-        for (let bh = 0; bh < B * H; bh++) {
-          const off = bh * TT;
-          for (let i = 0; i < nb; i++) {
-            if (!gq) break;
-            // dQ[row block i] += dS[row block i, key blocks ≤ i] K
-            const dSi = dP.subarray(off + i * Tb * T);
-            const gqi = gq.subarray(qAt(bh) + i * Tb * q.ld);
-            gemm(
-              false,
-              false,
-              Tb,
-              hs,
-              (i + 1) * Tb,
-              1,
-              dSi,
-              K.subarray(kAt(bh)),
-              1,
-              gqi,
-              T,
-              k.ld,
-              q.ld,
-            );
-          }
-          for (let j = 0; j < nb; j++) {
-            if (!gk) break;
-            // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
-            const dSj = dP.subarray(off + j * Tb * T + j * Tb);
-            const Qj = Q.subarray(qAt(bh) + j * Tb * q.ld);
-            const gkj = gk.subarray(kAt(bh) + j * Tb * k.ld);
-            gemm(true, false, Tb, hs, T - j * Tb, 1, dSj, Qj, 1, gkj, T, q.ld, k.ld);
-          }
-        }
-      }
+      const grads: HeadGrads = {
+        dY: dy,
+        dy: 0,
+        dP,
+        dp: 0,
+        gQ: gq,
+        gq: q.off,
+        gK: gk,
+        gk: k.off,
+        gV: gv,
+        gv: v.off,
+      };
+      if (fast?.supports(hs, T, dy, dP, gq, gk, gv)) fast.backward(heads, grads);
+      else headsBackward(heads, grads, backendHeadKernels(kern), 0, units);
       if (rope) {
         if (gq) rotate(gq, gq, q.off, q.ld, B, T, H, hs, rope, -1);
         if (gk) rotate(gk, gk, k.off, k.ld, B, T, Hkv, hs, rope, -1);
@@ -431,6 +325,22 @@ function zeroed(n: number, dt: "f32" | "f64"): Data {
   const d = empty(n, dt);
   d.fill(0);
   return d;
+}
+
+/** The per-head products on the active matmul backend and the row kernels of `kern`. */
+function backendHeadKernels(kern: Kernels): HeadKernels {
+  return {
+    gemm: (tA, tB, M, N, K, A, a, lda, B, b, ldb, beta, C, c, ldc) =>
+      gemm(tA, tB, M, N, K, 1, A.subarray(a), B.subarray(b), beta, C.subarray(c), lda, ldb, ldc),
+    softmaxFwd: (P, p, T, scale) => {
+      const x = P.subarray(p, p + T * T);
+      kern.softmaxFwd(x, x, T, T, scale, T);
+    },
+    softmaxBwd: (P, p, dP, d, T, scale) => {
+      const dx = dP.subarray(d, d + T * T);
+      kern.softmaxBwd(P.subarray(p, p + T * T), dx, dx, T, T, scale, T);
+    },
+  };
 }
 
 /** dst[row, off..off+w) += src[row, off..off+w) for every row (stride ld). */

@@ -270,6 +270,12 @@ test("attention: causal MHA, GQA, RoPE, odd sizes", () => {
     ([qkv]) => attentionPacked(qkv!, { nHead: 2, nKvHead: 1, headSize: 16 }),
     [[2, 24, 64]],
   );
+  // T = 128: two causal blocks of 64 rows; six units (batch × kv heads) shared by the threads
+  check(
+    "attn fused packed gqa, causal blocks",
+    ([qkv]) => attentionPacked(qkv!, { nHead: 4, nKvHead: 2, headSize: 16 }),
+    [[3, 128, 128]],
+  );
   check("attn T=1", ([q, k, v]) => attention(q!, k!, v!, { nHead: 1 }), [
     [3, 1, 4],
     [3, 1, 4],

@@ -7,7 +7,8 @@
  * - Without `initCompute()` the core still works, with plain loops around the matmuls.
  */
 
-import { type AttentionCall, setCachedAttention, setFusedAttention } from "../attention.js";
+import { setCachedAttention, setFusedAttention } from "../attention.js";
+import type { Heads } from "../attention-heads.js";
 import {
   type Backend,
   defaultThreads,
@@ -16,7 +17,7 @@ import {
   setBackend,
   threadCount,
 } from "../backend.js";
-import type { SgemmFn } from "../blas.js";
+import { loadBlas, type SgemmFn } from "../blas.js";
 import { fastKernels, jsKernels } from "../kernels.js";
 import { alloc, inMemory, persistent, release, scope, setZeroFill } from "../memory.js";
 import type { Data } from "../tensor.js";
@@ -155,24 +156,44 @@ function install(k: KernelPool): void {
       k.run("ce_grad", args, rows, 1, 4);
     });
   };
+  // On the BLAS backend each thread runs its share of the heads through OpenBLAS, set to one
+  // thread for the job (host-kernels.ts); otherwise the wasm attention kernels run them.
+  const onBlas = (job: () => void) => {
+    const blas = getBackend().name === "blas" ? loadBlas() : null;
+    if (!blas) return false;
+    blas.setThreads(1);
+    try {
+      job();
+    } finally {
+      blas.setThreads(getBackend().threads);
+    }
+    return true;
+  };
   setFusedAttention({
     supports: (hs, T, ...xs) => hs % 8 === 0 && T % 8 === 0 && f32(...xs),
-    forward: (c) =>
+    forward: (c) => {
+      const [Y, P] = [p(c.Y) + 4 * c.y, p(c.P) + 4 * c.p];
+      const units = c.B * c.Hkv;
+      if (onBlas(() => k.run("attn_blas_fwd", [...heads(c), Y, P, c.B, ...shape(c)], units))) {
+        return;
+      }
       scope(() => {
-        const KT = alloc(c.B * c.Hkv * (c.T * (c.hs + 6) + 48));
-        const [q, kk, v] = heads(c);
-        const args = [q, kk, v, p(c.Y), p(c.P), p(KT), ...shape(c)];
-        k.run("attn_fwd", args, c.B * c.Hkv, 1, 1);
-      }),
-    backward: (c, dY, dP, gQ, gK, gV) =>
+        const KT = alloc(units * (c.T * (c.hs + 6) + 48));
+        k.run("attn_fwd", [...heads(c), Y, P, p(KT), ...shape(c)], units);
+      });
+    },
+    backward: (c, d) => {
+      const g = (x: Data | null, off: number) => (x ? p(x) + 4 * off : 0);
+      const grads = [g(d.gQ, d.gq), g(d.gK, d.gk), g(d.gV, d.gv)];
+      const [dY, P, dP] = [p(d.dY) + 4 * d.dy, p(c.P) + 4 * c.p, p(d.dP) + 4 * d.dp];
+      const units = c.B * c.Hkv;
+      const blasArgs = [...heads(c), dY, P, dP, ...grads, c.B, ...shape(c)];
+      if (onBlas(() => k.run("attn_blas_bwd", blasArgs, units))) return;
       scope(() => {
-        const VT = alloc(c.B * c.Hkv * (c.T * (c.hs + 6) + 48));
-        const [q, kk, v] = heads(c);
-        const g = (x: Data | null, off: number) => (x ? p(x) + 4 * off : 0);
-        const grads = [g(gQ, c.qOff), g(gK, c.kOff), g(gV, c.vOff)];
-        const args = [q, kk, v, p(dY), p(c.P), p(dP), p(VT), ...grads, ...shape(c)];
-        k.run("attn_bwd", args, c.B * c.Hkv, 1, 1);
-      }),
+        const VT = alloc(units * (c.T * (c.hs + 6) + 48));
+        k.run("attn_bwd", [...heads(c), dY, P, dP, p(VT), ...grads, ...shape(c)], units);
+      });
+    },
   });
   setCachedAttention((c) => {
     if (c.hs % 4 !== 0 || !f32(c.q, c.K, c.V, c.out)) return false;
@@ -201,19 +222,9 @@ function install(k: KernelPool): void {
 }
 
 /** Byte addresses of head 0 in Q, K, V. */
-const heads = (c: AttentionCall) => [p(c.Q) + 4 * c.qOff, p(c.K) + 4 * c.kOff, p(c.V) + 4 * c.vOff];
+const heads = (c: Heads) => [p(c.Q) + 4 * c.q, p(c.K) + 4 * c.k, p(c.V) + 4 * c.v];
 /** T, hs, H, group, the row strides of Q, K, V and Y, and the softmax scale. */
-const shape = (c: AttentionCall) => [
-  c.T,
-  c.hs,
-  c.H,
-  c.H / c.Hkv,
-  c.qld,
-  c.kld,
-  c.vld,
-  c.H * c.hs,
-  c.scale,
-];
+const shape = (c: Heads) => [c.T, c.hs, c.H, c.H / c.Hkv, c.qld, c.kld, c.vld, c.yld, c.scale];
 
 /** Targets copied into the shared memory, with rows of weight 0 marked ignored (-1). */
 function keptTargets(targets: Int32Array, weights: Data | null, rows: number): Int32Array {

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { memory } from "../memory.js";
+import { hostKernels } from "./host-kernels.js";
 import { CTRL, runShare } from "./protocol.js";
 
 export type KernelFn = (...a: number[]) => void;
@@ -22,6 +23,7 @@ export class KernelPool {
   readonly relaxed: boolean;
   /** The compiled module's bytes (workers instantiate the same). */
   readonly bytes: Uint8Array;
+  /** The kernels by name: the module's exports and the host kernels (host-kernels.ts). */
   readonly exports: Record<string, KernelFn>;
   private readonly names: string[];
   private readonly ids = new Map<string, number>();
@@ -32,7 +34,8 @@ export class KernelPool {
 
   private constructor(bytes: Uint8Array, relaxed: boolean, threads: number) {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    this.exports = inst.exports as Record<string, KernelFn>;
+    const wasm = inst.exports as Record<string, KernelFn>;
+    this.exports = { ...wasm, ...hostKernels(memory, wasm) };
     this.names = Object.keys(this.exports);
     for (const [i, n] of this.names.entries()) this.ids.set(n, i);
     this.fns = this.names.map((n) => this.exports[n]!);

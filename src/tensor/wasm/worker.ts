@@ -5,6 +5,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { workerData } from "node:worker_threads";
+import { hostKernels } from "./host-kernels.js";
 import { CTRL, runShare } from "./protocol.js";
 
 interface Data {
@@ -20,7 +21,9 @@ if (d.relaxed) setFlagsFromString("--experimental-wasm-relaxed-simd");
 const inst = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), {
   env: { memory: d.memory },
 });
-const fns = d.names.map((n) => inst.exports[n] as (...a: number[]) => void);
+const wasm = inst.exports as Record<string, (...a: number[]) => void>;
+const host = hostKernels(d.memory, wasm);
+const fns = d.names.map((n) => wasm[n] ?? host[n]!);
 const buf = d.memory.buffer as SharedArrayBuffer;
 const ctrl = new Int32Array(buf, 0, CTRL.argsByte / 4);
 const args = new Float64Array(buf, CTRL.argsByte, CTRL.maxArgs);
