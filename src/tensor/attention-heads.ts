@@ -7,14 +7,20 @@
  * units (wasm/host-kernels.ts).
  *
  * Causal blocks: T is cut into row blocks of Tb; row block i only needs key blocks ≤ i, so the
- * products skip the masked upper triangle of blocks.
+ * products skip the masked upper triangle of blocks. Each row block's scores live only in a
+ * small scratch (Tb × T, in cache): the forward keeps each row's softmax max and 1/sum, and the
+ * backward recomputes the scores and rebuilds the probabilities exactly from them, so no T×T
+ * matrix per head is ever stored (FlashAttention's recomputation, by row block). That costs one
+ * more Q Kᵀ product in the backward and saves writing and reading back B·H·T² floats.
  */
 import type { Data } from "./tensor.js";
 
 /**
  * One attention call in element offsets: head h of batch entry b starts at
- * q + b·T·qld + h·hs in Q (likewise K, V and Y with kv head ⌊h / group⌋ in K and V), and its
- * T×T block of probabilities at p + (b·H + h)·T² in P.
+ * q + b·T·qld + h·hs in Q (likewise K, V and Y with kv head ⌊h / group⌋ in K and V). `saved`
+ * is what the forward keeps for the backward, from offset `sv`: here two floats per row of
+ * each head (the softmax's max and 1/sum, 2·B·H·T in all); the wasm kernels of the portable
+ * backend keep their T×T probabilities per head there instead.
  */
 export interface Heads {
   Q: Data;
@@ -29,8 +35,8 @@ export interface Heads {
   Y: Data;
   y: number;
   yld: number;
-  P: Data;
-  p: number;
+  saved: Data;
+  sv: number;
   B: number;
   T: number;
   H: number;
@@ -39,12 +45,10 @@ export interface Heads {
   scale: number;
 }
 
-/** The backward's operands: dY in Y's layout, dP in P's, gQ/gK/gV in Q/K/V's (null: not wanted). */
+/** The backward's operands: dY in Y's layout, gQ/gK/gV in Q/K/V's (null: not wanted). */
 export interface HeadGrads {
   dY: Data;
   dy: number;
-  dP: Data;
-  dp: number;
   gQ: Data | null;
   gq: number;
   gK: Data | null;
@@ -73,15 +77,54 @@ export interface HeadKernels {
     c: number,
     ldc: number,
   ): void;
-  /** In place over one head's T×T block: row r becomes softmax(scale·S[r, 0..r]), zeros after. */
-  softmaxFwd(P: Data, p: number, T: number, scale: number): void;
-  /** dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale in place of one head's dP block, zero above the diagonal. */
-  softmaxBwd(P: Data, p: number, dP: Data, d: number, T: number, scale: number): void;
+  /**
+   * Causal softmax in place over `rows` rows of scores (stride ld) that start at global row
+   * row0: row g sees columns 0..g, which become p = exp(scale·(s − m))·inv; columns g+1 up to
+   * `width` become 0. Keeps m and inv at stats[st + 2g], stats[st + 2g + 1].
+   */
+  softmaxRows(
+    S: Data,
+    s: number,
+    ld: number,
+    rows: number,
+    row0: number,
+    width: number,
+    scale: number,
+    stats: Data,
+    st: number,
+  ): void;
+  /**
+   * The backward of softmaxRows on the same rows: rebuilds p from the scores and stats (over S)
+   * and turns dP into dS = scale·p·(dP − Σ p·dP) (both 0 from column g+1 up to width).
+   */
+  softmaxGradRows(
+    S: Data,
+    s: number,
+    dS: Data,
+    d: number,
+    ld: number,
+    rows: number,
+    row0: number,
+    width: number,
+    scale: number,
+    stats: Data,
+    st: number,
+  ): void;
 }
 
 /** The causal block size: 64 where T is a larger multiple of it, else all of T. */
 export function causalBlock(T: number): number {
   return T % 64 === 0 && T > 64 ? 64 : T;
+}
+
+/** Floats the forward keeps for the backward (in `saved`). */
+export function savedFloats(B: number, H: number, T: number): number {
+  return 2 * B * H * T;
+}
+
+/** Scratch floats one thread needs (two row blocks of scores). */
+export function scratchFloats(T: number): number {
+  return 2 * causalBlock(T) * T;
 }
 
 /** Where unit u's heads live: a function of the query head index within the group. */
@@ -91,22 +134,32 @@ function unitHeads(c: Heads, u: number) {
   const kvh = u % c.Hkv;
   const kvRow = b * c.T;
   return {
-    k: kvRow * c.kld + kvh * c.hs,
-    v: kvRow * c.vld + kvh * c.hs,
-    /** Offsets of query head g of the unit: in Q, in Y, and of its block in P. */
+    k: c.k + kvRow * c.kld + kvh * c.hs,
+    v: c.v + kvRow * c.vld + kvh * c.hs,
+    /** Offsets of query head g of the unit: in Q, in Y, and of its softmax stats. */
     head(g: number) {
       const h = kvh * group + g;
       return {
         q: kvRow * c.qld + h * c.hs,
         y: kvRow * c.yld + h * c.hs,
-        p: (b * c.H + h) * c.T * c.T,
+        st: c.sv + (b * c.H + h) * 2 * c.T,
       };
     },
   };
 }
 
-/** Y and P for units [u0, u1): S = Q Kᵀ, P = causal softmax(scale·S), Y = P V. */
-export function headsForward(c: Heads, ops: HeadKernels, u0: number, u1: number): void {
+/**
+ * Y for units [u0, u1), one row block at a time: S = Q Kᵀ into scratch, its causal softmax
+ * (keeping max and 1/sum per row), Y = P V. No T×T matrix is stored.
+ */
+export function headsForward(
+  c: Heads,
+  ops: HeadKernels,
+  scratch: Data,
+  sc: number,
+  u0: number,
+  u1: number,
+): void {
   const { T, hs } = c;
   const Tb = causalBlock(T);
   const group = c.H / c.Hkv;
@@ -114,130 +167,103 @@ export function headsForward(c: Heads, ops: HeadKernels, u0: number, u1: number)
     const at = unitHeads(c, u);
     for (let g = 0; g < group; g++) {
       const h = at.head(g);
-      for (let i = 0; i * Tb < T; i++) {
-        // S[row block i, key blocks ≤ i] = Q Kᵀ
-        const n = (i + 1) * Tb;
-        const q = c.q + h.q + i * Tb * c.qld;
-        const s = c.p + h.p + i * Tb * T;
-        ops.gemm(false, true, Tb, n, hs, c.Q, q, c.qld, c.K, c.k + at.k, c.kld, 0, c.P, s, T);
-      }
-      ops.softmaxFwd(c.P, c.p + h.p, T, c.scale);
-      for (let i = 0; i * Tb < T; i++) {
-        // Y[row block i] = P[row block i, key blocks ≤ i] V
-        const n = (i + 1) * Tb;
-        const pi = c.p + h.p + i * Tb * T;
-        const y = c.y + h.y + i * Tb * c.yld;
-        ops.gemm(false, false, Tb, hs, n, c.P, pi, T, c.V, c.v + at.v, c.vld, 0, c.Y, y, c.yld);
+      for (let r0 = 0; r0 < T; r0 += Tb) {
+        // rows r0..r0+Tb see keys 0..n (the causal blocks up to the diagonal)
+        const n = r0 + Tb;
+        const q = c.q + h.q + r0 * c.qld;
+        ops.gemm(false, true, Tb, n, hs, c.Q, q, c.qld, c.K, at.k, c.kld, 0, scratch, sc, n);
+        ops.softmaxRows(scratch, sc, n, Tb, r0, n, c.scale, c.saved, h.st);
+        const y = c.y + h.y + r0 * c.yld;
+        ops.gemm(false, false, Tb, hs, n, scratch, sc, n, c.V, at.v, c.vld, 0, c.Y, y, c.yld);
       }
     }
   }
 }
 
 /**
- * Gradients for units [u0, u1), added into gQ, gK, gV: dP = dY Vᵀ, dV += Pᵀ dY, dS from the
- * softmax's backward (in place of dP), dQ += dS K, dK += dSᵀ Q.
+ * Gradients for units [u0, u1), added into gQ, gK, gV, one row block at a time: S = Q Kᵀ again
+ * and dP = dY Vᵀ into scratch, P and dS from the kept softmax stats, then dV += Pᵀ dY,
+ * dQ += dS K, dK += dSᵀ Q.
  */
 export function headsBackward(
   c: Heads,
   d: HeadGrads,
   ops: HeadKernels,
+  scratch: Data,
+  sc: number,
   u0: number,
   u1: number,
 ): void {
   const { T, hs } = c;
   const Tb = causalBlock(T);
-  const nb = T / Tb;
   const group = c.H / c.Hkv;
+  const S = sc;
+  const dS = sc + Tb * T;
   for (let u = u0; u < u1; u++) {
     const at = unitHeads(c, u);
     for (let g = 0; g < group; g++) {
       const h = at.head(g);
-      const dy = d.dy + h.y;
-      const dp = d.dp + h.p;
-      const pb = c.p + h.p;
-      for (let i = 0; i < nb; i++) {
-        // dP[row block i, key blocks ≤ i] = dY Vᵀ
-        const n = (i + 1) * Tb;
-        const dyi = dy + i * Tb * c.yld;
-        const dpi = dp + i * Tb * T;
-        ops.gemm(false, true, Tb, n, hs, d.dY, dyi, c.yld, c.V, c.v + at.v, c.vld, 0, d.dP, dpi, T);
-      }
-      if (d.gV) {
-        // dV[key block j] += P[rows ≥ j·Tb, block j]ᵀ dY[rows ≥ j·Tb]
-        for (let j = 0; j < nb; j++) {
-          const pj = pb + j * Tb * T + j * Tb;
-          const dyj = dy + j * Tb * c.yld;
-          const gv = d.gv + at.v + j * Tb * c.vld;
-          ops.gemm(
-            true,
-            false,
-            Tb,
-            hs,
-            T - j * Tb,
-            c.P,
-            pj,
-            T,
-            d.dY,
-            dyj,
-            c.yld,
-            1,
-            d.gV,
-            gv,
-            c.vld,
-          );
+      for (let r0 = 0; r0 < T; r0 += Tb) {
+        const n = r0 + Tb;
+        const q = c.q + h.q + r0 * c.qld;
+        const dy = d.dy + h.y + r0 * c.yld;
+        ops.gemm(false, true, Tb, n, hs, c.Q, q, c.qld, c.K, at.k, c.kld, 0, scratch, S, n);
+        ops.gemm(false, true, Tb, n, hs, d.dY, dy, c.yld, c.V, at.v, c.vld, 0, scratch, dS, n);
+        ops.softmaxGradRows(scratch, S, scratch, dS, n, Tb, r0, n, c.scale, c.saved, h.st);
+        if (d.gV) {
+          const gv = d.gv - c.v + at.v;
+          ops.gemm(true, false, n, hs, Tb, scratch, S, n, d.dY, dy, c.yld, 1, d.gV, gv, c.vld);
         }
-      }
-      ops.softmaxBwd(c.P, pb, d.dP, dp, T, c.scale);
-      if (d.gQ) {
-        // dQ[row block i] += dS[row block i, key blocks ≤ i] K
-        for (let i = 0; i < nb; i++) {
-          const n = (i + 1) * Tb;
-          const dsi = dp + i * Tb * T;
-          const gq = d.gq + h.q + i * Tb * c.qld;
-          ops.gemm(
-            false,
-            false,
-            Tb,
-            hs,
-            n,
-            d.dP,
-            dsi,
-            T,
-            c.K,
-            c.k + at.k,
-            c.kld,
-            1,
-            d.gQ,
-            gq,
-            c.qld,
-          );
+        if (d.gQ) {
+          const gq = d.gq + h.q + r0 * c.qld;
+          ops.gemm(false, false, Tb, hs, n, scratch, dS, n, c.K, at.k, c.kld, 1, d.gQ, gq, c.qld);
         }
-      }
-      if (d.gK) {
-        // dK[key block j] += dS[rows ≥ j·Tb, block j]ᵀ Q[rows ≥ j·Tb]
-        for (let j = 0; j < nb; j++) {
-          const dsj = dp + j * Tb * T + j * Tb;
-          const qj = c.q + h.q + j * Tb * c.qld;
-          const gk = d.gk + at.k + j * Tb * c.kld;
-          ops.gemm(
-            true,
-            false,
-            Tb,
-            hs,
-            T - j * Tb,
-            d.dP,
-            dsj,
-            T,
-            c.Q,
-            qj,
-            c.qld,
-            1,
-            d.gK,
-            gk,
-            c.kld,
-          );
+        if (d.gK) {
+          const gk = d.gk - c.k + at.k;
+          ops.gemm(true, false, n, hs, Tb, scratch, dS, n, c.Q, q, c.qld, 1, d.gK, gk, c.kld);
         }
       }
     }
   }
 }
+
+/** softmaxRows and softmaxGradRows in plain loops, for any float type. */
+export const jsSoftmaxRows: Pick<HeadKernels, "softmaxRows" | "softmaxGradRows"> = {
+  softmaxRows(S, s, ld, rows, row0, width, scale, stats, st) {
+    for (let r = 0; r < rows; r++) {
+      const o = s + r * ld;
+      const n = Math.min(width, row0 + r + 1);
+      let m = -Infinity;
+      for (let j = 0; j < n; j++) m = Math.max(m, S[o + j]!);
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp(scale * (S[o + j]! - m));
+        S[o + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < n; j++) S[o + j]! *= inv;
+      S.fill(0, o + n, o + width);
+      stats[st + 2 * (row0 + r)] = m;
+      stats[st + 2 * (row0 + r) + 1] = inv;
+    }
+  },
+  softmaxGradRows(S, s, dS, d, ld, rows, row0, width, scale, stats, st) {
+    for (let r = 0; r < rows; r++) {
+      const o = s + r * ld;
+      const od = d + r * ld;
+      const n = Math.min(width, row0 + r + 1);
+      const m = stats[st + 2 * (row0 + r)]!;
+      const inv = stats[st + 2 * (row0 + r) + 1]!;
+      let dot = 0;
+      for (let j = 0; j < n; j++) {
+        const p = Math.exp(scale * (S[o + j]! - m)) * inv;
+        S[o + j] = p;
+        dot += p * dS[od + j]!;
+      }
+      for (let j = 0; j < n; j++) dS[od + j] = scale * S[o + j]! * (dS[od + j]! - dot);
+      S.fill(0, o + n, o + width);
+      dS.fill(0, od + n, od + width);
+    }
+  },
+};

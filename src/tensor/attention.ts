@@ -7,7 +7,8 @@
  * Per batch entry b and head h (key/value head h / (H/Hkv)):
  *   S = Q Kᵀ / √hs, masked to the past (causal), P = softmax(S), O = P V.
  * Backward: dP = dO Vᵀ, dV += Pᵀ dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √hs, dQ = dS K, dK += dSᵀ Q.
- * P is kept from the forward pass (B·H·T² numbers).
+ * The per-head loops are in attention-heads.ts: they keep only each row's softmax max and 1/sum
+ * and recompute S in the backward (the portable wasm kernels keep P, B·H·T² numbers, instead).
  *
  * RoPE follows HF Llama ("rotate half"): for i < hs/2, with angle θ = pos · base^(−2i/hs),
  *   x'ᵢ = xᵢ cos θ − x_{i+hs/2} sin θ,   x'_{i+hs/2} = x_{i+hs/2} cos θ + xᵢ sin θ.
@@ -18,9 +19,11 @@ import {
   type Heads,
   headsBackward,
   headsForward,
+  jsSoftmaxRows,
+  savedFloats,
+  scratchFloats,
 } from "./attention-heads.js";
 import { gemm } from "./backend.js";
-import { type Kernels, kernelsFor } from "./kernels.js";
 import {
   checked,
   checkedGrad,
@@ -97,21 +100,26 @@ function rotate(
   }
 }
 
-/** Faster versions of the per-head products below (the wasm kernels install one). */
+/** A faster implementation of the per-head work for float32 (the wasm backend installs them). */
 export interface FusedAttention {
   /** Whether these shapes and buffers can be handled (null buffers are absent gradients). */
   supports(hs: number, T: number, ...data: (Data | null)[]): boolean;
-  /** Y and P from Q, K, V. */
+  /** Floats of `saved` the forward fills for the backward. */
+  savedFloats(B: number, H: number, T: number): number;
+  /** Y (and `saved`) from Q, K, V. */
   forward(c: Heads): void;
-  /** Adds into gQ, gK, gV (each may be null) from dY = Y's gradient; dP is scratch. */
+  /** Adds into gQ, gK, gV (each may be null) from dY = Y's gradient. */
   backward(c: Heads, d: HeadGrads): void;
 }
 
-let fused: FusedAttention | null = null;
+let fused: (() => FusedAttention | null) | null = null;
 
-/** Installs (or with null removes) the fused attention used for float32 data. */
-export function setFusedAttention(f: FusedAttention | null): void {
-  fused = f;
+/**
+ * Installs (or with null removes) the chooser of the fused attention for float32 data; it is
+ * asked once per forward, and the backward runs on the implementation the forward used.
+ */
+export function setFusedAttention(choose: (() => FusedAttention | null) | null): void {
+  fused = choose;
 }
 
 /**
@@ -239,10 +247,8 @@ function core(
     shapeError(op, `rope tables too small for T=${T}, head size ${hs}`, q.t);
   }
   const dt = q.t.dtype;
-  const kern = kernelsFor(q.t.data);
   const scale = 1 / Math.sqrt(hs);
   const Cq = H * hs;
-  const TT = T * T;
   // with RoPE, q and k are rotated into scratch copies of the same layout
   let Q: Data = q.t.data;
   let K: Data = k.t.data;
@@ -253,8 +259,9 @@ function core(
     rotate(k.t.data, K, k.off, k.ld, B, T, Hkv, hs, rope, 1);
   }
   const V = v.t.data;
-  const P = empty(B * H * TT, dt);
   const y = empty(B * T * Cq, dt);
+  const impl = dt === "f32" ? (fused?.() ?? null) : null;
+  const fast = impl?.supports(hs, T, Q, K, V, y) ? impl : null;
   const heads: Heads = {
     Q,
     q: q.off,
@@ -268,8 +275,8 @@ function core(
     Y: y,
     y: 0,
     yld: Cq,
-    P,
-    p: 0,
+    saved: empty(fast ? fast.savedFloats(B, H, T) : savedFloats(B, H, T), dt),
+    sv: 0,
     B,
     T,
     H,
@@ -278,9 +285,8 @@ function core(
     scale,
   };
   const units = B * Hkv;
-  const fast = dt === "f32" && fused?.supports(hs, T, Q, K, V, P, y) ? fused : null;
   if (fast) fast.forward(heads);
-  else headsForward(heads, backendHeadKernels(kern), 0, units);
+  else headsForward(heads, backendHeadKernels(), empty(scratchFloats(T), dt), 0, 0, units);
   const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
   if (res.requiresGrad) {
     record(() => {
@@ -292,12 +298,9 @@ function core(
       const gq = need[0] ? (rope ? zeroed(q.t.size, dt) : q.t.ensureGrad()) : null;
       const gk = need[1] ? (rope ? zeroed(k.t.size, dt) : k.t.ensureGrad()) : null;
       const gv = need[2] ? v.t.ensureGrad() : null;
-      const dP = empty(B * H * TT, dt);
       const grads: HeadGrads = {
         dY: dy,
         dy: 0,
-        dP,
-        dp: 0,
         gQ: gq,
         gq: q.off,
         gK: gk,
@@ -305,8 +308,11 @@ function core(
         gV: gv,
         gv: v.off,
       };
-      if (fast?.supports(hs, T, dy, dP, gq, gk, gv)) fast.backward(heads, grads);
-      else headsBackward(heads, grads, backendHeadKernels(kern), 0, units);
+      if (fast?.supports(hs, T, dy, gq, gk, gv)) fast.backward(heads, grads);
+      else {
+        const scratch = empty(scratchFloats(T), dt);
+        headsBackward(heads, grads, backendHeadKernels(), scratch, 0, 0, units);
+      }
       if (rope) {
         if (gq) rotate(gq, gq, q.off, q.ld, B, T, H, hs, rope, -1);
         if (gk) rotate(gk, gk, k.off, k.ld, B, T, Hkv, hs, rope, -1);
@@ -327,19 +333,12 @@ function zeroed(n: number, dt: "f32" | "f64"): Data {
   return d;
 }
 
-/** The per-head products on the active matmul backend and the row kernels of `kern`. */
-function backendHeadKernels(kern: Kernels): HeadKernels {
+/** The per-head products on the active matmul backend, the softmax rows in plain loops. */
+function backendHeadKernels(): HeadKernels {
   return {
     gemm: (tA, tB, M, N, K, A, a, lda, B, b, ldb, beta, C, c, ldc) =>
       gemm(tA, tB, M, N, K, 1, A.subarray(a), B.subarray(b), beta, C.subarray(c), lda, ldb, ldc),
-    softmaxFwd: (P, p, T, scale) => {
-      const x = P.subarray(p, p + T * T);
-      kern.softmaxFwd(x, x, T, T, scale, T);
-    },
-    softmaxBwd: (P, p, dP, d, T, scale) => {
-      const dx = dP.subarray(d, d + T * T);
-      kern.softmaxBwd(P.subarray(p, p + T * T), dx, dx, T, T, scale, T);
-    },
+    ...jsSoftmaxRows,
   };
 }
 

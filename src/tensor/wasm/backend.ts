@@ -7,8 +7,8 @@
  * - Without `initCompute()` the core still works, with plain loops around the matmuls.
  */
 
-import { setCachedAttention, setFusedAttention } from "../attention.js";
-import type { Heads } from "../attention-heads.js";
+import { type FusedAttention, setCachedAttention, setFusedAttention } from "../attention.js";
+import { type HeadGrads, type Heads, savedFloats, scratchFloats } from "../attention-heads.js";
 import {
   type Backend,
   defaultThreads,
@@ -17,7 +17,7 @@ import {
   setBackend,
   threadCount,
 } from "../backend.js";
-import { loadBlas, type SgemmFn } from "../blas.js";
+import { type Blas, loadBlas, type SgemmFn } from "../blas.js";
 import { fastKernels, jsKernels } from "../kernels.js";
 import { alloc, inMemory, persistent, release, scope, setZeroFill } from "../memory.js";
 import type { Data } from "../tensor.js";
@@ -156,44 +156,64 @@ function install(k: KernelPool): void {
       k.run("ce_grad", args, rows, 1, 4);
     });
   };
-  // On the BLAS backend each thread runs its share of the heads through OpenBLAS, set to one
-  // thread for the job (host-kernels.ts); otherwise the wasm attention kernels run them.
-  const onBlas = (job: () => void) => {
-    const blas = getBackend().name === "blas" ? loadBlas() : null;
-    if (!blas) return false;
+  // Attention: on the BLAS backend each thread runs its share of the heads through OpenBLAS,
+  // set to one thread for the job (host-kernels.ts); elsewhere the wasm attention kernels.
+  const supports = (hs: number, T: number, ...xs: (Data | null)[]) =>
+    hs % 8 === 0 && T % 8 === 0 && f32(...xs);
+  const grads = (d: HeadGrads) =>
+    [d.gQ, d.gK, d.gV].map((x, i) => (x ? p(x) + 4 * [d.gq, d.gk, d.gv][i]! : 0));
+  const oneBlasThread = (blas: Blas, job: () => void) => {
     blas.setThreads(1);
     try {
       job();
     } finally {
       blas.setThreads(getBackend().threads);
     }
-    return true;
   };
-  setFusedAttention({
-    supports: (hs, T, ...xs) => hs % 8 === 0 && T % 8 === 0 && f32(...xs),
-    forward: (c) => {
-      const [Y, P] = [p(c.Y) + 4 * c.y, p(c.P) + 4 * c.p];
-      const units = c.B * c.Hkv;
-      if (onBlas(() => k.run("attn_blas_fwd", [...heads(c), Y, P, c.B, ...shape(c)], units))) {
-        return;
-      }
+  /** Runs a host attention job over the units with a scratch slot per thread. */
+  const blasJob = (blas: Blas, name: string, c: Heads, before: number[], after: number[]) =>
+    oneBlasThread(blas, () =>
       scope(() => {
+        const units = c.B * c.Hkv;
+        const nt = Math.min(k.threads, units);
+        const scratch = alloc(nt * scratchFloats(c.T));
+        const args = [...before, p(scratch), Math.ceil(units / nt), ...after, c.B, ...shape(c)];
+        k.run(name, args, units);
+      }),
+    );
+  const blasAttention = (blas: Blas): FusedAttention => ({
+    supports,
+    savedFloats,
+    forward: (c) =>
+      blasJob(blas, "attn_blas_fwd", c, [...heads(c), p(c.Y) + 4 * c.y, saved(c)], []),
+    backward: (c, d) =>
+      blasJob(blas, "attn_blas_bwd", c, [...heads(c), p(d.dY) + 4 * d.dy, saved(c)], grads(d)),
+  });
+  const wasmAttention: FusedAttention = {
+    supports,
+    savedFloats: (B, H, T) => B * H * T * T,
+    forward: (c) =>
+      scope(() => {
+        const units = c.B * c.Hkv;
         const KT = alloc(units * (c.T * (c.hs + 6) + 48));
-        k.run("attn_fwd", [...heads(c), Y, P, p(KT), ...shape(c)], units);
-      });
-    },
-    backward: (c, d) => {
-      const g = (x: Data | null, off: number) => (x ? p(x) + 4 * off : 0);
-      const grads = [g(d.gQ, d.gq), g(d.gK, d.gk), g(d.gV, d.gv)];
-      const [dY, P, dP] = [p(d.dY) + 4 * d.dy, p(c.P) + 4 * c.p, p(d.dP) + 4 * d.dp];
-      const units = c.B * c.Hkv;
-      const blasArgs = [...heads(c), dY, P, dP, ...grads, c.B, ...shape(c)];
-      if (onBlas(() => k.run("attn_blas_bwd", blasArgs, units))) return;
+        k.run("attn_fwd", [...heads(c), p(c.Y) + 4 * c.y, saved(c), p(KT), ...shape(c)], units);
+      }),
+    backward: (c, d) =>
       scope(() => {
+        const units = c.B * c.Hkv;
         const VT = alloc(units * (c.T * (c.hs + 6) + 48));
-        k.run("attn_bwd", [...heads(c), dY, P, dP, p(VT), ...grads, ...shape(c)], units);
-      });
-    },
+        const dP = alloc(c.B * c.H * c.T * c.T);
+        const dY = p(d.dY) + 4 * d.dy;
+        const args = [...heads(c), dY, saved(c), p(dP), p(VT), ...grads(d), ...shape(c)];
+        k.run("attn_bwd", args, units);
+      }),
+  };
+  let onBlas: FusedAttention | null = null;
+  setFusedAttention(() => {
+    const blas = getBackend().name === "blas" ? loadBlas() : null;
+    if (!blas) return wasmAttention;
+    onBlas ??= blasAttention(blas);
+    return onBlas;
   });
   setCachedAttention((c) => {
     if (c.hs % 4 !== 0 || !f32(c.q, c.K, c.V, c.out)) return false;
@@ -221,6 +241,8 @@ function install(k: KernelPool): void {
       : js.adamw(pp, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2);
 }
 
+/** Byte address of what the attention's forward keeps for its backward. */
+const saved = (c: Heads) => p(c.saved) + 4 * c.sv;
 /** Byte addresses of head 0 in Q, K, V. */
 const heads = (c: Heads) => [p(c.Q) + 4 * c.q, p(c.K) + 4 * c.k, p(c.V) + 4 * c.v];
 /** T, hs, H, group, the row strides of Q, K, V and Y, and the softmax scale. */

@@ -1,28 +1,35 @@
 /**
  * Kernels written in JavaScript that the pool runs like its WebAssembly ones, on every thread
  * (pool.ts and worker.ts both build them over the shared memory): the attention's per-head
- * products (attention-heads.ts) on the system BLAS. OpenBLAS's AVX-512 sgemm does one head's
- * 256×256×32 product about 2× faster per thread than our 128-bit wasm kernels, but it runs
- * products this small on one thread only; so each pool thread calls it on its own share of the
- * units, with OpenBLAS set to one thread for the call (backend.ts does that around the job).
+ * products (attention-heads.ts) on the system BLAS, with the softmax rows in wasm. OpenBLAS's
+ * AVX-512 sgemm does one head's small products about 2× faster per thread than our 128-bit wasm
+ * kernels, but it runs products this small on one thread only; so each pool thread calls it on
+ * its own share of the units, with OpenBLAS set to one thread for the job (backend.ts does that).
  *
- * Arguments (byte addresses, as the wasm attention kernels take them):
- *   attn_blas_fwd(Q, K, V, Y, P, B, T, hs, H, group, qld, kld, vld, yld, scale, u0, u1)
- *   attn_blas_bwd(Q, K, V, dY, P, dP, gQ, gK, gV, B, T, hs, H, group, qld, kld, vld, yld, scale,
- *                 u0, u1)   (gQ, gK, gV: 0 when that gradient is not wanted)
+ * Arguments (byte addresses; `per`: units per thread, which picks the thread's scratch slot):
+ *   attn_blas_fwd(Q, K, V, Y, saved, scratch, per, B, T, hs, H, group, qld, kld, vld, yld,
+ *                 scale, u0, u1)
+ *   attn_blas_bwd(Q, K, V, dY, saved, scratch, per, gQ, gK, gV, B, T, hs, H, group, qld, kld,
+ *                 vld, yld, scale, u0, u1)   (gQ, gK, gV: 0 when that gradient is not wanted)
  */
-import { type HeadKernels, type Heads, headsBackward, headsForward } from "../attention-heads.js";
+import {
+  type HeadKernels,
+  type Heads,
+  headsBackward,
+  headsForward,
+  scratchFloats,
+} from "../attention-heads.js";
 import { loadBlas } from "../blas.js";
 
 type Fn = (...a: number[]) => void;
 
-/** The host kernels by name; they need the wasm module's softmax exports. */
+/** The host kernels by name; they use the wasm module's softmax_rows / softmax_grad_rows. */
 export function hostKernels(
   memory: WebAssembly.Memory,
   wasm: Record<string, Fn>,
 ): Record<string, Fn> {
-  const softmaxFwd = wasm.softmax_fwd!;
-  const softmaxBwd = wasm.softmax_bwd!;
+  const rows = wasm.softmax_rows!;
+  const gradRows = wasm.softmax_grad_rows!;
   /** Kernels over F, a view of the whole memory (made per job: the memory may have grown). */
   const ops = (F: Float32Array): HeadKernels => {
     const blas = loadBlas();
@@ -31,12 +38,15 @@ export function hostKernels(
     return {
       gemm: (tA, tB, M, N, K, _A, a, lda, _B, b, ldb, beta, _C, c, ldc) =>
         sgemm(tA, tB, M, N, K, 1, F.subarray(a), lda, F.subarray(b), ldb, beta, F.subarray(c), ldc),
-      softmaxFwd: (_P, p, T, scale) => softmaxFwd(4 * p, 4 * p, T, scale, T, 0, T),
-      softmaxBwd: (_P, p, _dP, d, T, scale) => softmaxBwd(4 * p, 4 * d, 4 * d, T, scale, T, 0, T),
+      softmaxRows: (_S, s, ld, n, row0, width, scale, _st, st) =>
+        rows(4 * s, ld, width, row0, scale, 4 * st, 0, n),
+      softmaxGradRows: (_S, s, _dS, d, ld, n, row0, width, scale, _st, st) =>
+        gradRows(4 * s, 4 * d, ld, width, row0, scale, 4 * st, 0, n),
     };
   };
-  const call = (F: Float32Array, addr: number[], shape: number[]): Heads => {
-    const [Q, K, V, Y, P] = addr.map((a) => a / 4) as [number, number, number, number, number];
+  /** The call from byte addresses Q, K, V, Y, saved and the shape arguments. */
+  const heads = (F: Float32Array, addr: number[], shape: number[]): Heads => {
+    const [q, k, v, y, sv] = addr.map((a) => a / 4) as [number, number, number, number, number];
     const [B, T, hs, H, group, qld, kld, vld, yld, scale] = shape as [
       number,
       number,
@@ -49,7 +59,7 @@ export function hostKernels(
       number,
       number,
     ];
-    const [q, k, v, y, p] = [Q, K, V, Y, P];
+    const Hkv = H / group;
     return {
       Q: F,
       q,
@@ -63,33 +73,36 @@ export function hostKernels(
       Y: F,
       y,
       yld,
-      P: F,
-      p,
+      saved: F,
+      sv,
       B,
       T,
       H,
-      Hkv: H / group,
+      Hkv,
       hs,
       scale,
     };
   };
+  /** This thread's scratch (element offset): slot ⌊u0 / per⌋ of the scratch area. */
+  const slot = (scratch: number, per: number, u0: number, T: number) =>
+    scratch / 4 + Math.floor(u0 / per) * scratchFloats(T);
   return {
     attn_blas_fwd: (...a: number[]) => {
       const F = new Float32Array(memory.buffer);
-      const [u0, u1] = a.slice(15) as [number, number];
-      headsForward(call(F, a.slice(0, 5), a.slice(5, 15)), ops(F), u0, u1);
+      const [scratch, per] = a.slice(5, 7) as [number, number];
+      const c = heads(F, a.slice(0, 5), a.slice(7, 17));
+      const [u0, u1] = a.slice(17) as [number, number];
+      headsForward(c, ops(F), F, slot(scratch, per, u0, c.T), u0, u1);
     },
     attn_blas_bwd: (...a: number[]) => {
       const F = new Float32Array(memory.buffer);
-      const [Q, K, V, dY, P, dP, gQ, gK, gV] = a.slice(0, 9) as number[];
-      const [u0, u1] = a.slice(19) as [number, number];
-      const c = call(F, [Q!, K!, V!, 0, P!], a.slice(9, 19));
+      const [Q, K, V, dY, saved, scratch, per, gQ, gK, gV] = a.slice(0, 10) as number[];
+      const c = heads(F, [Q!, K!, V!, 0, saved!], a.slice(10, 20));
+      const [u0, u1] = a.slice(20) as [number, number];
       const grad = (x: number) => (x ? F : null);
       const grads = {
         dY: F,
         dy: dY! / 4,
-        dP: F,
-        dp: dP! / 4,
         gQ: grad(gQ!),
         gq: gQ! / 4,
         gK: grad(gK!),
@@ -97,7 +110,7 @@ export function hostKernels(
         gV: grad(gV!),
         gv: gV! / 4,
       };
-      headsBackward(c, grads, ops(F), u0, u1);
+      headsBackward(c, grads, ops(F), F, slot(scratch!, per!, u0, c.T), u0, u1);
     },
   };
 }
