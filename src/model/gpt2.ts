@@ -101,9 +101,12 @@ export class GPT2 {
     const { nEmbd: d, nHead, eps = 1e-5, dropout: p = 0 } = this.config;
     const h = layerNorm(x, blk.ln1w, blk.ln1b, eps);
     const a = attentionPacked(linear(h, blk.attnW, blk.attnB), { nHead, headSize: d / nHead });
-    x = add(x, dropout(linear(a, blk.projW, blk.projB), p, this.rng, training));
+    // x + dropout(proj(·)); without dropout the residual add is folded into the linear
+    const residual = (h: Tensor, w: Tensor, b: Tensor) =>
+      training && p > 0 ? add(x, dropout(linear(h, w, b), p, this.rng, true)) : linear(h, w, b, x);
+    x = residual(a, blk.projW, blk.projB);
     const m = gelu(linear(layerNorm(x, blk.ln2w, blk.ln2b, eps), blk.fcW, blk.fcB));
-    return add(x, dropout(linear(m, blk.fcProjW, blk.fcProjB), p, this.rng, training));
+    return residual(m, blk.fcProjW, blk.fcProjB);
   }
 
   /** Final hidden states [B, T, d] for token ids (B·T of them, row-major). */

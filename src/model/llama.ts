@@ -10,7 +10,7 @@
  *   logits = lm_head(norm(x))
  */
 import { attention, type Rope, ropeTables } from "../tensor/attention.js";
-import { add, crossEntropy, embedding, linear, rmsNorm, swiglu } from "../tensor/ops.js";
+import { crossEntropy, embedding, linear, rmsNorm, swiglu } from "../tensor/ops.js";
 import { Rng } from "../tensor/rng.js";
 import { type DType, parameter, type Tensor } from "../tensor/tensor.js";
 
@@ -99,9 +99,9 @@ export class Llama {
       nKvHead: nKvHead ?? nHead,
       rope: this.rope,
     });
-    x = add(x, linear(a, blk.o));
+    x = linear(a, blk.o, null, x);
     const m = rmsNorm(x, blk.postNorm, eps);
-    return add(x, linear(swiglu(linear(m, blk.gate), linear(m, blk.up)), blk.down));
+    return linear(swiglu(linear(m, blk.gate), linear(m, blk.up)), blk.down, null, x);
   }
 
   /** Logits [B, T, V]. */

@@ -14,6 +14,8 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 export interface Kernels {
   /** y = a + b elementwise over n numbers (y may alias a or b). */
   add(a: Data, b: Data, y: Data, n: number): void;
+  /** y[r, j] = x[r, j] + bias[j] over rows × C (y may alias x); without x, y[r, j] = bias[j]. */
+  addBias(x: Data | null, bias: Data, y: Data, rows: number, C: number): void;
   /** Σ x[i]² over n numbers (accumulated in float64). */
   sumSquares(x: Data, n: number): number;
   /**
@@ -127,6 +129,13 @@ export interface Kernels {
 export const jsKernels: Kernels = {
   add(a, b, y, n) {
     for (let i = 0; i < n; i++) y[i] = a[i]! + b[i]!;
+  },
+  addBias(x, bias, y, rows, C) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      if (x) for (let j = 0; j < C; j++) y[o + j] = x[o + j]! + bias[j]!;
+      else y.set(bias.subarray(0, C), o);
+    }
   },
   expSum(x, y, n, shift, scale) {
     let s = 0;

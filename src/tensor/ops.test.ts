@@ -87,6 +87,21 @@ test("matmul: plain, transposed operands, batched, shared 2-D b, odd sizes", () 
 
 test("linear with and without bias", () => {
   check("linear", ([x, w, b]) => linear(x!, w!, b!), [[2, 3, 5], [7, 5], [7]]);
+  check("linear + residual", ([x, w, b, r]) => linear(x!, w!, b!, r!), [
+    [2, 3, 5],
+    [7, 5],
+    [7],
+    [2, 3, 7],
+  ]);
+  check(
+    "linear nobias + residual (the residual also used elsewhere)",
+    ([x, w, r]) => add(linear(x!, w!, null, r!), r!),
+    [
+      [4, 5],
+      [6, 5],
+      [4, 6],
+    ],
+  );
   check("linear nobias", ([x, w]) => linear(x!, w!), [
     [3, 4],
     [1, 4],

@@ -129,8 +129,17 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return checked(op, res);
 }
 
-/** y = x · wᵀ + bias. x: [..., in]; w: [out, in]; bias: [out] or null. */
-export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor {
+/**
+ * y = x · wᵀ + bias (+ residual). x: [..., in]; w: [out, in]; bias: [out] or null; residual: null
+ * or y's shape, added in the same pass (a transformer block's `x + proj(h)` without a separate
+ * add: the sum starts as residual + bias and the matmul accumulates into it).
+ */
+export function linear(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null = null,
+  residual: Tensor | null = null,
+): Tensor {
   const op = "linear";
   sameDtype(op, x, w);
   if (w.ndim !== 2 || x.dim(-1) !== w.dim(1)) {
@@ -141,15 +150,16 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
   if (bias && (bias.ndim !== 1 || bias.size !== nOut)) {
     shapeError(op, `bias must be [${nOut}]`, x, w, bias);
   }
+  const shape = [...x.shape.slice(0, -1), nOut];
+  if (residual && (residual.dtype !== x.dtype || residual.shape.join() !== shape.join())) {
+    shapeError(op, `residual must be [${shape}] like the output`, x, w, residual);
+  }
   const rows = x.size / nIn;
   const y = empty(rows * nOut, x.dtype);
-  if (bias) {
-    // the bias in every row, by doubling copies (log2(rows) calls instead of rows)
-    y.set(bias.data, 0);
-    for (let r = 1; r < rows; r *= 2) y.copyWithin(r * nOut, 0, Math.min(r, rows - r) * nOut);
-  }
-  gemm(false, true, rows, nOut, nIn, 1, x.data, w.data, bias ? 1 : 0, y);
-  const res = out(op, y, [...x.shape.slice(0, -1), nOut], needsGrad(x, w, bias));
+  if (bias) kernelsFor(y).addBias(residual?.data ?? null, bias.data, y, rows, nOut);
+  else if (residual) y.set(residual.data);
+  gemm(false, true, rows, nOut, nIn, 1, x.data, w.data, bias || residual ? 1 : 0, y);
+  const res = out(op, y, shape, needsGrad(x, w, bias, residual));
   if (res.requiresGrad) {
     record(() => {
       const dy = res.grad;
@@ -163,6 +173,12 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null): Tensor
         kernelsFor(dy).colSumAdd(dy, bias.ensureGrad(), rows, nOut);
       }
       checkedGrad(op, x.grad);
+      // last: the residual takes dy over when it has no gradient yet (dy is not needed after)
+      if (residual?.requiresGrad) {
+        if (!residual.grad && !residual.persistent && residual !== x) residual.grad = dy;
+        else addInto(residual.ensureGrad(), dy);
+        checkedGrad(op, residual.grad);
+      }
     });
   }
   return checked(op, res);
@@ -368,11 +384,7 @@ function addRows(a: Tensor, b: Tensor): Tensor {
   const A = a.data;
   const B = b.data;
   const k = kernelsFor(y);
-  for (let r = 0; r < rows; r++) {
-    const o = r * m;
-    if (m >= 4096) k.add(A.subarray(o, o + m), B, y.subarray(o, o + m), m);
-    else for (let j = 0; j < m; j++) y[o + j] = A[o + j]! + B[j]!;
-  }
+  k.addBias(A, B, y, rows, m);
   const res = out(op, y, a.shape, needsGrad(a, b));
   if (res.requiresGrad) {
     record(() => {

@@ -88,6 +88,10 @@ function install(k: KernelPool): void {
   const R = 128; // rows of a layer norm
   fastKernels.add = (a, b, y, n) =>
     f32(a, b, y) ? k.run("add", [p(a), p(b), p(y)], n, 16, E) : js.add(a, b, y, n);
+  fastKernels.addBias = (x, bias, y, rows, C) =>
+    f32(x, bias, y)
+      ? k.run("add_bias", [x ? p(x) : 0, p(bias), p(y), C], rows, 1, Math.ceil(E / C))
+      : js.addBias(x, bias, y, rows, C);
   fastKernels.sumSquares = (x, n) =>
     f32(x)
       ? (k.exports.sumsq as unknown as (...a: number[]) => number)(p(x), 0, n)

@@ -71,6 +71,19 @@ test("wasm row kernels match the plain loops", () => {
   g3.set(dy);
   fastKernels.geluBwd(x, g3, g3, n, false); // in place over dy
   assert.ok(maxRel(g3, g2) < 1e-5, `gelu bwd in place ${maxRel(g3, g2)}`);
+  // bias rows (with and without x), over both threads, odd row length (SIMD tails)
+  {
+    const [R, W] = [1001, 67];
+    const xs = rand(rng, R * W);
+    const bias = rand(rng, W);
+    for (const withX of [true, false]) {
+      const b1 = alloc(R * W);
+      const b2 = new Float32Array(R * W);
+      fastKernels.addBias(withX ? xs : null, bias, b1, R, W);
+      jsKernels.addBias(withX ? xs : null, bias, b2, R, W);
+      assert.deepEqual(b1, b2, `addBias (x: ${withX})`);
+    }
+  }
   // softmax, causal and not, odd row lengths
   for (const T of [0, 9]) {
     const s1 = alloc(rows * C);
