@@ -61,9 +61,13 @@ export interface Kernels {
     rows: number,
     C: number,
   ): void;
-  geluFwd(x: Data, y: Data, n: number): void;
-  /** dx += dy·gelu'(x); with `accumulate` false, dx = dy·gelu'(x) (dx may then be dy itself). */
-  geluBwd(x: Data, dy: Data, dx: Data, n: number, accumulate?: boolean): void;
+  /** y = gelu(x) (tanh form); with s, also s[i] = sigmoid(2u) for the backward (gelu = x·s). */
+  geluFwd(x: Data, y: Data, n: number, s?: Data | null): void;
+  /**
+   * dx += dy·gelu'(x); with `accumulate` false, dx = dy·gelu'(x) (dx may then be dy itself).
+   * With s (kept by geluFwd), gelu' comes from it without another tanh.
+   */
+  geluBwd(x: Data, dy: Data, dx: Data, n: number, accumulate?: boolean, s?: Data | null): void;
   /** y = softmax(scale * x) per row; with causalT > 0, row r only sees columns ≤ r mod causalT. */
   softmaxFwd(x: Data, y: Data, rows: number, C: number, scale: number, causalT: number): void;
   /**
@@ -228,17 +232,20 @@ export const jsKernels: Kernels = {
       }
     }
   },
-  geluFwd(x, y, n) {
+  geluFwd(x, y, n, s) {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
-      y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+      const sg = 0.5 * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+      y[i] = v * sg;
+      if (s) s[i] = sg;
     }
   },
-  geluBwd(x, dy, dx, n, accumulate = true) {
+  geluBwd(x, dy, dx, n, accumulate = true, s) {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
-      const t = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
-      const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
+      // s = sigmoid(2u) = (1 + tanh u) / 2, u = c (v + 0.044715 v³)
+      const sg = s ? s[i]! : 0.5 * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+      const d = sg + 2 * v * sg * (1 - sg) * GELU_C * (1 + 3 * 0.044715 * v * v);
       dx[i] = (accumulate ? dx[i]! : 0) + dy[i]! * d;
     }
   },

@@ -503,17 +503,20 @@ export function gelu(x: Tensor): Tensor {
   const op = "gelu";
   const y = empty(x.size, x.dtype);
   const k = kernelsFor(x.data);
-  k.geluFwd(x.data, y, x.size);
-  const res = out(op, y, x.shape, needsGrad(x));
+  const grad = needsGrad(x);
+  // with a gradient to come, keep sigmoid(2u) per element: the backward then needs no tanh
+  const s = grad ? empty(x.size, x.dtype) : null;
+  k.geluFwd(x.data, y, x.size, s);
+  const res = out(op, y, x.shape, grad);
   if (res.requiresGrad) {
     record(() => {
       const g = res.grad;
       if (!g) return;
       if (!x.grad && !x.persistent) {
         // the usual case: turn the output's gradient into the input's, in place
-        k.geluBwd(x.data, g, g, x.size, false);
+        k.geluBwd(x.data, g, g, x.size, false, s);
         x.grad = g;
-      } else k.geluBwd(x.data, g, x.ensureGrad(), x.size);
+      } else k.geluBwd(x.data, g, x.ensureGrad(), x.size, true, s);
       checkedGrad(op, x.grad);
     });
   }

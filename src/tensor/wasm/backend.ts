@@ -104,12 +104,17 @@ function install(k: KernelPool): void {
     f32(x) ? k.run("scale", [p(x), s], n, 16, E) : js.scaleInPlace(x, s, n);
   fastKernels.colSumAdd = (x, out, rows, C) =>
     f32(x, out) ? k.exports.colsum!(p(x), p(out), C, 0, rows) : js.colSumAdd(x, out, rows, C);
-  fastKernels.geluFwd = (x, y, n) =>
-    f32(x, y) ? k.run("gelu_fwd", [p(x), p(y)], n, 16, E) : js.geluFwd(x, y, n);
-  fastKernels.geluBwd = (x, dy, dx, n, accumulate = true) =>
-    f32(x, dy, dx)
-      ? k.run(accumulate ? "gelu_bwd" : "gelu_bwd_set", [p(x), p(dy), p(dx)], n, 16, E)
-      : js.geluBwd(x, dy, dx, n, accumulate);
+  fastKernels.geluFwd = (x, y, n, s) => {
+    if (!f32(x, y, s ?? null)) js.geluFwd(x, y, n, s);
+    else if (s) k.run("gelu_fwd_s", [p(x), p(y), p(s)], n, 16, E);
+    else k.run("gelu_fwd", [p(x), p(y)], n, 16, E);
+  };
+  fastKernels.geluBwd = (x, dy, dx, n, accumulate = true, s) => {
+    const set = accumulate ? "" : "_set";
+    if (!f32(x, dy, dx, s ?? null)) js.geluBwd(x, dy, dx, n, accumulate, s);
+    else if (s) k.run(`gelu_bwd_s${set}`, [p(x), p(s), p(dy), p(dx)], n, 16, E);
+    else k.run(`gelu_bwd${set}`, [p(x), p(dy), p(dx)], n, 16, E);
+  };
   fastKernels.softmaxFwd = (x, y, rows, C, scale, T) =>
     f32(x, y)
       ? k.run("softmax_fwd", [p(x), p(y), C, scale, T], rows, 1, Math.ceil(E / C))

@@ -67,12 +67,12 @@ export function kernelsWat(relaxed: boolean): string {
 
 /**
  * V8 does not inline wasm calls, and calls with v128 arguments cost more than the small
- * functions $exp4, $gelu4 and $dgelu4 themselves. This rewrites each `(call $f ARG)` into a
+ * functions $exp4, $gelu4, $dgelu4 and $sigmoid2u4 themselves. This rewrites each `(call $f ARG)` into a
  * block with the function's body, using per-call-site locals declared in the caller.
  */
 function inlineCalls(wat: string): string {
   const bodies: Record<string, { params: string[]; locals: string[]; body: string }> = {};
-  for (const name of ["exp4", "gelu4", "dgelu4"]) {
+  for (const name of ["exp4", "gelu4", "dgelu4", "sigmoid2u4"]) {
     const start = wat.indexOf(`(func $${name} `);
     const end = matchParen(wat, start);
     const text = wat.slice(start, end + 1);
@@ -83,7 +83,7 @@ function inlineCalls(wat: string): string {
     wat = wat.slice(0, start) + wat.slice(end + 1);
   }
   let site = 0;
-  for (const name of ["gelu4", "dgelu4", "exp4"]) {
+  for (const name of ["gelu4", "dgelu4", "sigmoid2u4", "exp4"]) {
     for (;;) {
       const at = wat.indexOf(`(call $${name} `);
       if (at < 0) break;
@@ -147,6 +147,10 @@ function moduleWat(relaxed: boolean): string {
     (f32x4.mul (local.get $p)
       (i32x4.shl (i32x4.add (local.get $j) (i32x4.splat (i32.const ${127 - 0x4b400000}))) (i32.const 23))))
 
+  ;; sigmoid(2u), u = c (x + 0.044715 x^3): gelu(x) = x · sigmoid(2u)
+  (func $sigmoid2u4 (param $x v128) (result v128)
+    (f32x4.div ${splat(1)} (f32x4.add ${splat(1)} (call $exp4 (f32x4.mul ${splat(-2 * GELU_C)}
+      (f32x4.add (local.get $x) (f32x4.mul ${splat(0.044715)} (f32x4.mul (local.get $x) (f32x4.mul (local.get $x) (local.get $x))))))))))
   ;; gelu(x) = x * sigmoid(2u), u = c (x + 0.044715 x^3)  (= 0.5 x (1 + tanh u))
   (func $gelu4 (param $x v128) (result v128)
     (f32x4.div (local.get $x) (f32x4.add ${splat(1)} (call $exp4 (f32x4.mul ${splat(-2 * GELU_C)}
@@ -169,6 +173,47 @@ function moduleWat(relaxed: boolean): string {
       `(f32.store ${at("$y", "$i")} ${lane0(`(call $gelu4 ${vs(`(f32.load ${at("$x", "$i")})`)})`)})`,
     )})
 
+  ;; gelu_fwd that also keeps s = sigmoid(2u) per element, so that the backward needs no exp
+  (func (export "gelu_fwd_s") (param $x i32) (param $y i32) (param $s i32) (param $i0 i32) (param $i1 i32)
+      (local $i i32) (local $v v128) (local $e v128)
+    ${loop4(
+      "$i",
+      "(local.get $i0)",
+      "(local.get $i1)",
+      `(local.set $v (v128.load ${at("$x", "$i")}))
+       (local.set $e (call $sigmoid2u4 (local.get $v)))
+       (v128.store ${at("$s", "$i")} (local.get $e))
+       (v128.store ${at("$y", "$i")} (f32x4.mul (local.get $v) (local.get $e)))`,
+      `(local.set $v ${vs(`(f32.load ${at("$x", "$i")})`)})
+       (local.set $e (call $sigmoid2u4 (local.get $v)))
+       (f32.store ${at("$s", "$i")} ${lane0("(local.get $e)")})
+       (f32.store ${at("$y", "$i")} (f32.mul ${lane0("(local.get $v)")} ${lane0("(local.get $e)")}))`,
+    )})
+
+${["gelu_bwd_s", "gelu_bwd_s_set"]
+  .map((name) => {
+    // dx (+)= dy·gelu'(x) from the kept s: gelu' = s + 2c·x·s(1 - s)(1 + 3·0.044715 x²)
+    const acc = name === "gelu_bwd_s";
+    const d = (x: string, sv: string) =>
+      `(f32x4.add ${sv} (f32x4.mul (f32x4.mul ${splat(2 * GELU_C)} ${x}) (f32x4.mul (f32x4.mul ${sv} (f32x4.sub ${splat(1)} ${sv})) (f32x4.add ${splat(1)} (f32x4.mul ${splat(3 * 0.044715)} (f32x4.mul ${x} ${x}))))))`;
+    const v = (t: string) => (acc ? `(f32x4.add (v128.load ${at("$dx", "$i")}) ${t})` : t);
+    const s = (t: string) => (acc ? `(f32.add (f32.load ${at("$dx", "$i")}) ${t})` : t);
+    return `  (func (export "${name}") (param $x i32) (param $s i32) (param $dy i32) (param $dx i32) (param $i0 i32) (param $i1 i32)
+      (local $i i32) (local $v v128) (local $e v128)
+    ${loop4(
+      "$i",
+      "(local.get $i0)",
+      "(local.get $i1)",
+      `(local.set $v (v128.load ${at("$x", "$i")}))
+       (local.set $e (v128.load ${at("$s", "$i")}))
+       (v128.store ${at("$dx", "$i")} ${v(`(f32x4.mul (v128.load ${at("$dy", "$i")}) ${d("(local.get $v)", "(local.get $e)")})`)})`,
+      `(local.set $v ${vs(`(f32.load ${at("$x", "$i")})`)})
+       (local.set $e ${vs(`(f32.load ${at("$s", "$i")})`)})
+       (f32.store ${at("$dx", "$i")} ${s(`(f32.mul (f32.load ${at("$dy", "$i")}) ${lane0(d("(local.get $v)", "(local.get $e)"))})`)})`,
+    )})
+`;
+  })
+  .join("\n")}
 ${["gelu_bwd", "gelu_bwd_set"]
   .map((name) => {
     // gelu_bwd: dx += dy·gelu'(x); gelu_bwd_set: dx = dy·gelu'(x) (dx may be dy: in place)
@@ -186,7 +231,6 @@ ${["gelu_bwd", "gelu_bwd_set"]
 `;
   })
   .join("\n")}
-  ;; y = a + b elementwise
   ;; y[r, j] = x[r, j] + bias[j] for rows r in [r0, r1) of C columns; x = 0: y[r, j] = bias[j]
   (func (export "add_bias") (param $x i32) (param $bias i32) (param $y i32) (param $C i32)
       (param $r0 i32) (param $r1 i32) (local $r i32) (local $i i32) (local $px i32) (local $py i32)
@@ -210,6 +254,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
       `,
     )})
 
+  ;; y = a + b elementwise
   (func (export "add") (param $a i32) (param $b i32) (param $y i32) (param $i0 i32) (param $i1 i32) (local $i i32)
     ${loop4(
       "$i",

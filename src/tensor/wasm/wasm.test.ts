@@ -71,6 +71,17 @@ test("wasm row kernels match the plain loops", () => {
   g3.set(dy);
   fastKernels.geluBwd(x, g3, g3, n, false); // in place over dy
   assert.ok(maxRel(g3, g2) < 1e-5, `gelu bwd in place ${maxRel(g3, g2)}`);
+  // with the kept sigmoid: same forward, same backward (accumulating and in place)
+  const sg = alloc(n);
+  const y3 = alloc(n);
+  fastKernels.geluFwd(x, y3, n, sg);
+  assert.ok(maxRel(y3, y2) < 1e-5, `gelu with s ${maxRel(y3, y2)}`);
+  const g4 = alloc(n, true);
+  fastKernels.geluBwd(x, dy, g4, n, true, sg);
+  assert.ok(maxRel(g4, g2) < 1e-5, `gelu bwd from s ${maxRel(g4, g2)}`);
+  g4.set(dy);
+  fastKernels.geluBwd(x, g4, g4, n, false, sg);
+  assert.ok(maxRel(g4, g2) < 1e-5, `gelu bwd from s in place ${maxRel(g4, g2)}`);
   // bias rows (with and without x), over both threads, odd row length (SIMD tails)
   {
     const [R, W] = [1001, 67];
