@@ -132,8 +132,30 @@ function install(k: KernelPool): void {
       js.layerNormBwd(dy, x, w, mean, rstd, dx, dw, db, rows, C);
       return;
     }
-    if (dx) k.run("ln_bwd_dx", [p(dy), p(x), p(w), p(mean), p(rstd), p(dx), C], rows, 1, R);
-    k.exports.ln_bwd_wb!(p(dy), p(x), p(mean), p(rstd), p(dw), p(db), C, 0, rows);
+    // dw, db: one partial sum per thread (slot ⌊r0 / per⌋), added up here
+    const nt = Math.max(1, Math.min(k.threads, Math.floor(rows / R)));
+    const per = Math.ceil(rows / nt);
+    scope(() => {
+      const part = alloc(2 * nt * C);
+      part.fill(0);
+      const args = [
+        p(dy),
+        p(x),
+        p(w),
+        p(mean),
+        p(rstd),
+        dx ? p(dx) : 0,
+        p(part),
+        p(part) + 4 * nt * C,
+      ];
+      k.run("ln_bwd", [...args, C, per], rows, 1, R);
+      for (let t = 0; t < nt; t++) {
+        for (let i = 0; i < C; i++) {
+          dw[i]! += part[t * C + i]!;
+          db[i]! += part[(nt + t) * C + i]!;
+        }
+      }
+    });
   };
   fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V, probs, rowScale) => {
     const w = weights instanceof Float32Array ? weights : null;

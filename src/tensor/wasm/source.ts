@@ -616,13 +616,19 @@ ${["gelu_bwd", "gelu_bwd_set"]
       `,
     )})
 
-  ;; layernorm backward, dx only (rows [r0, r1)): dx += rstd (dy w - mean(dy w) - xh mean(dy w xh))
-  (func (export "ln_bwd_dx") (param $dy i32) (param $x i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $dx i32)
-      (param $C i32) (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $o i32) (local $px i32) (local $pd i32) (local $pg i32)
-      (local $sg v128) (local $sgx v128) (local $g v128) (local $xh v128) (local $mv v128) (local $rv v128)
+  ;; layernorm backward over rows [r0, r1), one pass over dy and x from memory (the second
+  ;; pass over a row reads it from cache): dx += rstd (g - mean(g) - xh mean(g xh)) with
+  ;; g = dy w, xh = (x - mean) rstd (skipped when dx = 0); dw, db partial sums of dy xh and dy
+  ;; go to this thread's slot r0 / per (rounded down) of dwp and dbp (C floats each, zeroed by the caller).
+  (func (export "ln_bwd") (param $dy i32) (param $x i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $dx i32)
+      (param $dwp i32) (param $dbp i32) (param $C i32) (param $per i32) (param $r0 i32) (param $r1 i32)
+      (local $r i32) (local $i i32) (local $o i32) (local $px i32) (local $pd i32) (local $pg i32) (local $pw i32) (local $pb i32)
+      (local $sg v128) (local $sgx v128) (local $g v128) (local $d v128) (local $xh v128) (local $mv v128) (local $rv v128)
       (local $a v128) (local $bb v128) (local $invC f32)
     (local.set $invC (f32.div (f32.const 1) (f32.convert_i32_s (local.get $C))))
+    (local.set $o (i32.shl (i32.mul (i32.div_u (local.get $r0) (local.get $per)) (local.get $C)) (i32.const 2)))
+    (local.set $pw (i32.add (local.get $dwp) (local.get $o)))
+    (local.set $pb (i32.add (local.get $dbp) (local.get $o)))
     ${loop(
       "$r",
       "(local.get $r0)",
@@ -641,49 +647,26 @@ ${["gelu_bwd", "gelu_bwd_set"]
         "(i32.const 0)",
         "(local.get $C)",
         `(local.set $xh (f32x4.mul (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $mv)) (local.get $rv)))
-         (local.set $g (f32x4.mul (v128.load ${at("$pd", "$i")}) (v128.load ${at("$w", "$i")})))
+         (local.set $d (v128.load ${at("$pd", "$i")}))
+         (local.set $g (f32x4.mul (local.get $d) (v128.load ${at("$w", "$i")})))
          (local.set $sg (f32x4.add (local.get $sg) (local.get $g)))
-         (local.set $sgx (f32x4.add (local.get $sgx) (f32x4.mul (local.get $g) (local.get $xh))))`,
+         (local.set $sgx (f32x4.add (local.get $sgx) (f32x4.mul (local.get $g) (local.get $xh))))
+         (v128.store ${at("$pb", "$i")} (f32x4.add (v128.load ${at("$pb", "$i")}) (local.get $d)))
+         (v128.store ${at("$pw", "$i")} (f32x4.add (v128.load ${at("$pw", "$i")}) (f32x4.mul (local.get $d) (local.get $xh))))`,
         "",
       )}
-      (local.set $a (f32x4.splat (f32.mul ${hsum("$sg")} (local.get $invC))))
-      (local.set $bb (f32x4.splat (f32.mul ${hsum("$sgx")} (local.get $invC))))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $C)",
-        `(local.set $xh (f32x4.mul (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $mv)) (local.get $rv)))
-         (v128.store ${at("$pg", "$i")} (f32x4.add (v128.load ${at("$pg", "$i")}) (f32x4.mul (local.get $rv)
-           (f32x4.sub (f32x4.sub (f32x4.mul (v128.load ${at("$pd", "$i")}) (v128.load ${at("$w", "$i")})) (local.get $a)) (f32x4.mul (local.get $xh) (local.get $bb))))))`,
-        "",
-      )}
-      `,
-    )})
-
-  ;; layernorm backward, dw += sum_r dy xh and db += sum_r dy over rows [r0, r1) (one thread)
-  (func (export "ln_bwd_wb") (param $dy i32) (param $x i32) (param $mean i32) (param $rstd i32) (param $dw i32) (param $db i32)
-      (param $C i32) (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $o i32) (local $px i32) (local $pd i32) (local $mv v128) (local $rv v128) (local $d v128)
-    ${loop(
-      "$r",
-      "(local.get $r0)",
-      "(local.get $r1)",
-      `
-      (local.set $o (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2)))
-      (local.set $px (i32.add (local.get $x) (local.get $o)))
-      (local.set $pd (i32.add (local.get $dy) (local.get $o)))
-      (local.set $mv (v128.load32_splat ${at("$mean", "$r")}))
-      (local.set $rv (v128.load32_splat ${at("$rstd", "$r")}))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $C)",
-        `(local.set $d (v128.load ${at("$pd", "$i")}))
-         (v128.store ${at("$db", "$i")} (f32x4.add (v128.load ${at("$db", "$i")}) (local.get $d)))
-         (v128.store ${at("$dw", "$i")} (f32x4.add (v128.load ${at("$dw", "$i")})
-           (f32x4.mul (local.get $d) (f32x4.mul (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $mv)) (local.get $rv)))))`,
-        "",
-      )}
+      (if (local.get $dx) (then
+        (local.set $a (f32x4.splat (f32.mul ${hsum("$sg")} (local.get $invC))))
+        (local.set $bb (f32x4.splat (f32.mul ${hsum("$sgx")} (local.get $invC))))
+        ${loop4(
+          "$i",
+          "(i32.const 0)",
+          "(local.get $C)",
+          `(local.set $xh (f32x4.mul (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $mv)) (local.get $rv)))
+           (v128.store ${at("$pg", "$i")} (f32x4.add (v128.load ${at("$pg", "$i")}) (f32x4.mul (local.get $rv)
+             (f32x4.sub (f32x4.sub (f32x4.mul (v128.load ${at("$pd", "$i")}) (v128.load ${at("$w", "$i")})) (local.get $a)) (f32x4.mul (local.get $xh) (local.get $bb))))))`,
+          "",
+        )}))
       `,
     )})
 

@@ -130,6 +130,18 @@ test("wasm row kernels match the plain loops", () => {
     maxRel(dx1, dx2) < 1e-4 && maxRel(dw1, dw2) < 1e-4 && maxRel(db1, db2) < 1e-4,
     "ln bwd",
   );
+  {
+    // enough rows for both threads: dw and db from one partial sum per thread
+    const R = 301;
+    const [xs, dys, mean, rstd] = [rand(rng, R * C), rand(rng, R * C), alloc(R), alloc(R)];
+    fastKernels.layerNormFwd(xs, w, b, alloc(R * C), mean, rstd, R, C, 1e-5);
+    const [gx1, gw1, gb1] = [alloc(R * C, true), alloc(C, true), alloc(C, true)];
+    const [gx2, gw2, gb2] = [new Float32Array(R * C), new Float32Array(C), new Float32Array(C)];
+    fastKernels.layerNormBwd(dys, xs, w, mean, rstd, gx1, gw1, gb1, R, C);
+    jsKernels.layerNormBwd(dys, xs, w, mean, rstd, gx2, gw2, gb2, R, C);
+    const err = Math.max(maxRel(gx1, gx2), maxRel(gw1, gw2), maxRel(gb1, gb2));
+    assert.ok(err < 1e-4, `ln bwd over threads ${err}`);
+  }
   // cross-entropy with ignored rows and weights
   const V = 103;
   const logits = rand(rng, rows * V, 4);
