@@ -129,6 +129,7 @@ export class GPT2 {
   /** Mean next-token cross-entropy against `targets` (negative targets ignored). */
   loss(ids: Int32Array, targets: Int32Array, B: number, T: number, training = true): Tensor {
     const logits = this.forward(ids, B, T, training);
-    return crossEntropy(logits.reshape([B * T, this.config.vocabSize]), targets);
+    const flat = logits.reshape([B * T, this.config.vocabSize]);
+    return crossEntropy(flat, targets, { overwriteLogits: true });
   }
 }

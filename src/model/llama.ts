@@ -116,6 +116,7 @@ export class Llama {
   /** Mean next-token cross-entropy (negative targets ignored). */
   loss(ids: Int32Array, targets: Int32Array, B: number, T: number): Tensor {
     const logits = this.forward(ids, B, T);
-    return crossEntropy(logits.reshape([B * T, this.config.vocabSize]), targets);
+    const flat = logits.reshape([B * T, this.config.vocabSize]);
+    return crossEntropy(flat, targets, { overwriteLogits: true });
   }
 }

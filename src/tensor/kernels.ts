@@ -86,7 +86,8 @@ export interface Kernels {
   /**
    * Writes log-sum-exp per row to lse and returns Σ w_i (lse_i - x_i[t_i]) over kept rows
    * (target ≥ 0, weight ≠ 0). If `probs` is given, also stores e = exp(x - rowmax) there and
-   * 1/Σe in rowScale (so probabilities are e·rowScale), for the backward pass.
+   * 1/Σe in rowScale (so probabilities are e·rowScale), for the backward pass; probs may be
+   * logits itself (each kept row is then overwritten by its e).
    */
   crossEntropyFwd(
     logits: Data,
@@ -287,6 +288,7 @@ export const jsKernels: Kernels = {
         continue;
       }
       const o = r * V;
+      const xt = logits[o + t]!;
       let mx = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < V; i++) mx = Math.max(mx, logits[o + i]!);
       let s = 0;
@@ -298,7 +300,7 @@ export const jsKernels: Kernels = {
       if (rowScale) rowScale[r] = 1 / s;
       const l = mx + Math.log(s);
       lse[r] = l;
-      total += w * (l - logits[o + t]!);
+      total += w * (l - xt);
     }
     return total;
   },

@@ -182,6 +182,14 @@ test("cross-entropy: plain, ignore index, weights", () => {
   const t = new Int32Array([2, 0, 4, 1]);
   check("ce", ([x]) => crossEntropy(x!, t), [[4, 5]]);
   check("ce ignore", ([x]) => crossEntropy(x!, new Int32Array([2, -1, 4, 1])), [[4, 5]]);
+  check(
+    "ce overwriting its logits",
+    ([x]) =>
+      crossEntropy(x!, new Int32Array([2, -1, 4, 1]), {
+        overwriteLogits: true,
+      }),
+    [[4, 5]],
+  );
   check("ce ignoreIndex", ([x]) => crossEntropy(x!, t, { ignoreIndex: 0 }), [[4, 5]]);
   check(
     "ce after reshape (gradient buffer handed over)",

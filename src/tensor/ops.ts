@@ -695,6 +695,11 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
   /** Per-row weights (e.g. a loss mask); the loss is Σ wᵢ ℓᵢ / Σ wᵢ over kept rows. */
   weights?: Float32Array | Float64Array | null;
+  /**
+   * The logits' values may be overwritten (by exp(x − rowmax), then by their gradient): for a
+   * caller that never reads them again, it saves a buffer the size of the logits.
+   */
+  overwriteLogits?: boolean;
 }
 
 /**
@@ -735,7 +740,7 @@ export function crossEntropy(
   const grad = needsGrad(logits);
   // with a gradient to come, keep exp(x - max) and 1/Σ per row: the backward pass then needs
   // no second exp, and turns this buffer into the gradient in place
-  const probs = grad ? empty(rows * V, logits.dtype) : null;
+  const probs = grad ? (opts.overwriteLogits ? logits.data : empty(rows * V, logits.dtype)) : null;
   const rowScale = grad ? empty(rows, logits.dtype) : null;
   const wdat = wd as Data | null;
   const lossSum = k.crossEntropyFwd(logits.data, tg, wdat, lse, rows, V, probs, rowScale);

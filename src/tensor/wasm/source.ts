@@ -468,7 +468,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
   (func (export "ce_fwd") (param $x i32) (param $tg i32) (param $lse i32) (param $loss i32) (param $e i32) (param $rs i32)
       (param $V i32) (param $r0 i32) (param $r1 i32)
       (local $r i32) (local $i i32) (local $t i32) (local $px i32) (local $pe i32)
-      (local $m v128) (local $s v128) (local $ev v128) (local $mx f32) (local $sum f32) (local $l f32) (local $es f32)
+      (local $m v128) (local $s v128) (local $ev v128) (local $mx f32) (local $sum f32) (local $l f32) (local $es f32) (local $xt f32)
     ${loop(
       "$r",
       "(local.get $r0)",
@@ -483,6 +483,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
         (else
           (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
           (local.set $pe (i32.add (local.get $e) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+          (local.set $xt (f32.load ${at("$px", "$t")}))
           (local.set $m ${splat(-3.4e38)})
           (local.set $mx (f32.const -3.4e38))
           ${loop4(
@@ -511,7 +512,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
           (if (local.get $e) (then (f32.store ${at("$rs", "$r")} (f32.div (f32.const 1) (local.get $sum)))))
           (local.set $l (f32.add (local.get $mx) (call $logf (local.get $sum))))
           (f32.store ${at("$lse", "$r")} (local.get $l))
-          (f32.store ${at("$loss", "$r")} (f32.sub (local.get $l) (f32.load ${at("$px", "$t")})))))
+          (f32.store ${at("$loss", "$r")} (f32.sub (local.get $l) (local.get $xt)))))
       `,
     )})
 
