@@ -7,8 +7,8 @@
  * Per batch entry b and head h (key/value head h / (H/Hkv)):
  *   S = Q Kᵀ / √hs, masked to the past (causal), P = softmax(S), O = P V.
  * Backward: dP = dO Vᵀ, dV += Pᵀ dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √hs, dQ = dS K, dK += dSᵀ Q.
- * The per-head loops are in attention-heads.ts: they keep only each row's softmax max and 1/sum
- * and recompute S in the backward (the portable wasm kernels keep P, B·H·T² numbers, instead).
+ * The per-head loops are in attention-heads.ts: P is kept from the forward pass, its causal blocks
+ * only (the portable wasm kernels keep all B·H·T² numbers).
  *
  * RoPE follows HF Llama ("rotate half"): for i < hs/2, with angle θ = pos · base^(−2i/hs),
  *   x'ᵢ = xᵢ cos θ − x_{i+hs/2} sin θ,   x'_{i+hs/2} = x_{i+hs/2} cos θ + xᵢ sin θ.
@@ -19,11 +19,11 @@ import {
   type Heads,
   headsBackward,
   headsForward,
-  jsSoftmaxRows,
   savedFloats,
   scratchFloats,
 } from "./attention-heads.js";
 import { gemm } from "./backend.js";
+import { kernelsFor } from "./kernels.js";
 import {
   checked,
   checkedGrad,
@@ -286,7 +286,7 @@ function core(
   };
   const units = B * Hkv;
   if (fast) fast.forward(heads);
-  else headsForward(heads, backendHeadKernels(), empty(scratchFloats(T), dt), 0, 0, units);
+  else headsForward(heads, backendHeadKernels(), 0, units);
   const res = new Tensor(y, [B, T, Cq], needsGrad(q.t, k.t, v.t), op);
   if (res.requiresGrad) {
     record(() => {
@@ -333,12 +333,20 @@ function zeroed(n: number, dt: "f32" | "f64"): Data {
   return d;
 }
 
-/** The per-head products on the active matmul backend, the softmax rows in plain loops. */
+/** The per-head products on the active matmul backend and the row kernels for the data. */
 function backendHeadKernels(): HeadKernels {
   return {
     gemm: (tA, tB, M, N, K, A, a, lda, B, b, ldb, beta, C, c, ldc) =>
       gemm(tA, tB, M, N, K, 1, A.subarray(a), B.subarray(b), beta, C.subarray(c), lda, ldb, ldc),
-    ...jsSoftmaxRows,
+    softmaxRows: (S, s, rows, width, row0, scale) => {
+      const x = S.subarray(s, s + rows * width);
+      kernelsFor(x).softmaxFwd(x, x, rows, width, scale, rows, row0);
+    },
+    softmaxGradRows: (P, p, dS, d, rows, width, row0, scale) => {
+      const dx = dS.subarray(d, d + rows * width);
+      const y = P.subarray(p, p + rows * width);
+      kernelsFor(dx).softmaxBwd(y, dx, dx, rows, width, scale, rows, row0);
+    },
   };
 }
 

@@ -68,11 +68,23 @@ export interface Kernels {
    * With s (kept by geluFwd), gelu' comes from it without another tanh.
    */
   geluBwd(x: Data, dy: Data, dx: Data, n: number, accumulate?: boolean, s?: Data | null): void;
-  /** y = softmax(scale * x) per row; with causalT > 0, row r only sees columns ≤ r mod causalT. */
-  softmaxFwd(x: Data, y: Data, rows: number, C: number, scale: number, causalT: number): void;
+  /**
+   * y = softmax(scale * x) per row; with causalT > 0, row r only sees its first
+   * min(C, row0 + (r mod causalT) + 1) columns (row0 > 0: the rows are one block of a longer
+   * causal sequence that starts at row row0), and the rest of y's row is 0.
+   */
+  softmaxFwd(
+    x: Data,
+    y: Data,
+    rows: number,
+    C: number,
+    scale: number,
+    causalT: number,
+    row0?: number,
+  ): void;
   /**
    * dx (written, not added) = scale * y * (dy - Σ dy·y) per row; with causalT > 0 only the
-   * first (r mod causalT) + 1 columns are read and the rest of dx is written 0.
+   * columns softmaxFwd kept are read and the rest of dx is written 0.
    */
   softmaxBwd(
     y: Data,
@@ -82,6 +94,7 @@ export interface Kernels {
     C: number,
     scale: number,
     causalT?: number,
+    row0?: number,
   ): void;
   /**
    * Writes log-sum-exp per row to lse and returns Σ w_i (lse_i - x_i[t_i]) over kept rows
@@ -250,10 +263,10 @@ export const jsKernels: Kernels = {
       dx[i] = (accumulate ? dx[i]! : 0) + dy[i]! * d;
     }
   },
-  softmaxFwd(x, y, rows, C, scale, causalT) {
+  softmaxFwd(x, y, rows, C, scale, causalT, row0 = 0) {
     for (let r = 0; r < rows; r++) {
       const o = r * C;
-      const n = causalT > 0 ? (r % causalT) + 1 : C;
+      const n = causalT > 0 ? Math.min(C, row0 + (r % causalT) + 1) : C;
       let mx = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < n; i++) mx = Math.max(mx, x[o + i]!);
       let s = 0;
@@ -267,10 +280,10 @@ export const jsKernels: Kernels = {
       for (let i = n; i < C; i++) y[o + i] = 0;
     }
   },
-  softmaxBwd(y, dy, dx, rows, C, scale, causalT = 0) {
+  softmaxBwd(y, dy, dx, rows, C, scale, causalT = 0, row0 = 0) {
     for (let r = 0; r < rows; r++) {
       const o = r * C;
-      const n = causalT > 0 ? (r % causalT) + 1 : C;
+      const n = causalT > 0 ? Math.min(C, row0 + (r % causalT) + 1) : C;
       let s = 0;
       for (let i = 0; i < n; i++) s += dy[o + i]! * y[o + i]!;
       for (let i = 0; i < n; i++) dx[o + i] = scale * y[o + i]! * (dy[o + i]! - s);

@@ -197,7 +197,7 @@ export function attentionWat(): string {
         ;; S = Q Kᵀ: B(k = c, n = j) = K[j, c]
         (call $mm ${I("$qb")} ${I("$qld")} (i32.const 1) ${I("$kb")} (i32.const 1) ${I("$kld")}
           ${I("$pb")} ${I("$T")} ${I("$T")} ${I("$T")} ${I("$hs")} (i32.const 0) (i32.const 0) ${I("$ap")} ${I("$bp")})
-        (call $softmax_fwd ${I("$pb")} ${I("$pb")} ${I("$T")} ${I("$scale")} ${I("$T")} (i32.const 0) ${I("$T")})
+        (call $softmax_fwd ${I("$pb")} ${I("$pb")} ${I("$T")} ${I("$scale")} ${I("$T")} (i32.const 0) (i32.const 0) ${I("$T")})
         ;; Y = P V
         (call $mm ${I("$pb")} ${I("$T")} (i32.const 1) ${I("$vb")} ${I("$vld")} (i32.const 1)
           ${I("$yb")} ${I("$yld")} ${I("$T")} ${I("$hs")} ${I("$T")} (i32.const 1) (i32.const 0) ${I("$ap")} ${I("$bp")})`,
@@ -226,7 +226,7 @@ export function attentionWat(): string {
         (if ${I("$gV")} (then
           (call $mm ${I("$pb")} (i32.const 1) ${I("$T")} ${I("$yb")} ${I("$yld")} (i32.const 1)
             ${add(I("$gV"), I("$vo"))} ${I("$vld")} ${I("$T")} ${I("$hs")} ${I("$T")} (i32.const 2) (i32.const 1) ${I("$ap")} ${I("$bp")})))
-        (call $softmax_bwd ${I("$pb")} ${I("$db")} ${I("$db")} ${I("$T")} ${I("$scale")} ${I("$T")} (i32.const 0) ${I("$T")})
+        (call $softmax_bwd ${I("$pb")} ${I("$db")} ${I("$db")} ${I("$T")} ${I("$scale")} ${I("$T")} (i32.const 0) (i32.const 0) ${I("$T")})
         ;; dQ += dS K
         (if ${I("$gQ")} (then
           (call $mm ${I("$db")} ${I("$T")} (i32.const 1) ${add(I("$K"), I("$ko"))} ${I("$kld")} (i32.const 1)

@@ -115,14 +115,14 @@ function install(k: KernelPool): void {
     else if (s) k.run(`gelu_bwd_s${set}`, [p(x), p(s), p(dy), p(dx)], n, 16, E);
     else k.run(`gelu_bwd${set}`, [p(x), p(dy), p(dx)], n, 16, E);
   };
-  fastKernels.softmaxFwd = (x, y, rows, C, scale, T) =>
+  fastKernels.softmaxFwd = (x, y, rows, C, scale, T, row0 = 0) =>
     f32(x, y)
-      ? k.run("softmax_fwd", [p(x), p(y), C, scale, T], rows, 1, Math.ceil(E / C))
-      : js.softmaxFwd(x, y, rows, C, scale, T);
-  fastKernels.softmaxBwd = (y, dy, dx, rows, C, scale, T = 0) =>
+      ? k.run("softmax_fwd", [p(x), p(y), C, scale, T, row0], rows, 1, Math.ceil(E / C))
+      : js.softmaxFwd(x, y, rows, C, scale, T, row0);
+  fastKernels.softmaxBwd = (y, dy, dx, rows, C, scale, T = 0, row0 = 0) =>
     f32(y, dy, dx)
-      ? k.run("softmax_bwd", [p(y), p(dy), p(dx), C, scale, T], rows, 1, Math.ceil(E / C))
-      : js.softmaxBwd(y, dy, dx, rows, C, scale, T);
+      ? k.run("softmax_bwd", [p(y), p(dy), p(dx), C, scale, T, row0], rows, 1, Math.ceil(E / C))
+      : js.softmaxBwd(y, dy, dx, rows, C, scale, T, row0);
   fastKernels.layerNormFwd = (x, w, b, y, mean, rstd, rows, C, eps) =>
     b && C % 4 === 0 && f32(x, w, b, y, mean, rstd)
       ? k.run("ln_fwd", [p(x), p(w), p(b), p(y), p(mean), p(rstd), C, eps], rows, 1, R)
@@ -201,24 +201,25 @@ function install(k: KernelPool): void {
       blas.setThreads(getBackend().threads);
     }
   };
-  /** Runs a host attention job over the units with a scratch slot per thread. */
-  const blasJob = (blas: Blas, name: string, c: Heads, before: number[], after: number[]) =>
-    oneBlasThread(blas, () =>
-      scope(() => {
-        const units = c.B * c.Hkv;
-        const nt = Math.min(k.threads, units);
-        const scratch = alloc(nt * scratchFloats(c.T));
-        const args = [...before, p(scratch), Math.ceil(units / nt), ...after, c.B, ...shape(c)];
-        k.run(name, args, units);
-      }),
-    );
   const blasAttention = (blas: Blas): FusedAttention => ({
     supports,
     savedFloats,
-    forward: (c) =>
-      blasJob(blas, "attn_blas_fwd", c, [...heads(c), p(c.Y) + 4 * c.y, saved(c)], []),
+    forward: (c) => {
+      const args = [...heads(c), p(c.Y) + 4 * c.y, saved(c), c.B, ...shape(c)];
+      oneBlasThread(blas, () => k.run("attn_blas_fwd", args, c.B * c.Hkv));
+    },
+    // the backward's threads each take a scratch slot: the one of their first unit / per
     backward: (c, d) =>
-      blasJob(blas, "attn_blas_bwd", c, [...heads(c), p(d.dY) + 4 * d.dy, saved(c)], grads(d)),
+      oneBlasThread(blas, () =>
+        scope(() => {
+          const units = c.B * c.Hkv;
+          const nt = Math.min(k.threads, units);
+          const scratch = alloc(nt * scratchFloats(c.T));
+          const per = Math.ceil(units / nt);
+          const args = [...heads(c), p(d.dY) + 4 * d.dy, saved(c), p(scratch), per, ...grads(d)];
+          k.run("attn_blas_bwd", [...args, c.B, ...shape(c)], units);
+        }),
+      ),
   });
   const wasmAttention: FusedAttention = {
     supports,

@@ -7,8 +7,7 @@
  * its own share of the units, with OpenBLAS set to one thread for the job (backend.ts does that).
  *
  * Arguments (byte addresses; `per`: units per thread, which picks the thread's scratch slot):
- *   attn_blas_fwd(Q, K, V, Y, saved, scratch, per, B, T, hs, H, group, qld, kld, vld, yld,
- *                 scale, u0, u1)
+ *   attn_blas_fwd(Q, K, V, Y, saved, B, T, hs, H, group, qld, kld, vld, yld, scale, u0, u1)
  *   attn_blas_bwd(Q, K, V, dY, saved, scratch, per, gQ, gK, gV, B, T, hs, H, group, qld, kld,
  *                 vld, yld, scale, u0, u1)   (gQ, gK, gV: 0 when that gradient is not wanted)
  */
@@ -23,13 +22,13 @@ import { loadBlas } from "../blas.js";
 
 type Fn = (...a: number[]) => void;
 
-/** The host kernels by name; they use the wasm module's softmax_rows / softmax_grad_rows. */
+/** The host kernels by name; they use the wasm module's softmax_fwd / softmax_bwd. */
 export function hostKernels(
   memory: WebAssembly.Memory,
   wasm: Record<string, Fn>,
 ): Record<string, Fn> {
-  const rows = wasm.softmax_rows!;
-  const gradRows = wasm.softmax_grad_rows!;
+  const softmaxFwd = wasm.softmax_fwd!;
+  const softmaxBwd = wasm.softmax_bwd!;
   /** Kernels over F, a view of the whole memory (made per job: the memory may have grown). */
   const ops = (F: Float32Array): HeadKernels => {
     const blas = loadBlas();
@@ -38,10 +37,10 @@ export function hostKernels(
     return {
       gemm: (tA, tB, M, N, K, _A, a, lda, _B, b, ldb, beta, _C, c, ldc) =>
         sgemm(tA, tB, M, N, K, 1, F.subarray(a), lda, F.subarray(b), ldb, beta, F.subarray(c), ldc),
-      softmaxRows: (_S, s, ld, n, row0, width, scale, _st, st) =>
-        rows(4 * s, ld, width, row0, scale, 4 * st, 0, n),
-      softmaxGradRows: (_S, s, _dS, d, ld, n, row0, width, scale, _st, st) =>
-        gradRows(4 * s, 4 * d, ld, width, row0, scale, 4 * st, 0, n),
+      softmaxRows: (_S, s, rows, width, row0, scale) =>
+        softmaxFwd(4 * s, 4 * s, width, scale, rows, row0, 0, rows),
+      softmaxGradRows: (_P, p, _dS, d, rows, width, row0, scale) =>
+        softmaxBwd(4 * p, 4 * d, 4 * d, width, scale, rows, row0, 0, rows),
     };
   };
   /** The call from byte addresses Q, K, V, Y, saved and the shape arguments. */
@@ -89,10 +88,9 @@ export function hostKernels(
   return {
     attn_blas_fwd: (...a: number[]) => {
       const F = new Float32Array(memory.buffer);
-      const [scratch, per] = a.slice(5, 7) as [number, number];
-      const c = heads(F, a.slice(0, 5), a.slice(7, 17));
-      const [u0, u1] = a.slice(17) as [number, number];
-      headsForward(c, ops(F), F, slot(scratch, per, u0, c.T), u0, u1);
+      const c = heads(F, a.slice(0, 5), a.slice(5, 15));
+      const [u0, u1] = a.slice(15) as [number, number];
+      headsForward(c, ops(F), u0, u1);
     },
     attn_blas_bwd: (...a: number[]) => {
       const F = new Float32Array(memory.buffer);

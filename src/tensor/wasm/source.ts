@@ -49,6 +49,12 @@ const hmax = (v: string) =>
 const vs = (x: string) => `(f32x4.splat ${x})`;
 const lane0 = (v: string) => `(f32x4.extract_lane 0 ${v})`;
 
+/** Columns row $r of a causal softmax sees: min($C, $row0 + ($r mod $T) + 1), or $C if $T = 0. */
+const causalWidth = `(if (result i32) (i32.gt_s (local.get $T) (i32.const 0))
+        (then (select (local.get $C) (local.tee $n (i32.add (local.get $row0) (i32.add (i32.rem_u (local.get $r) (local.get $T)) (i32.const 1))))
+          (i32.gt_s (local.get $n) (local.get $C))))
+        (else (local.get $C)))`;
+
 /** $a, $b (f64x2 each) += the four float32 lanes of v, widened: a float64 running sum. */
 const addF64x4 = (v: string) =>
   `(local.set $a (f64x2.add (local.get $a) (f64x2.promote_low_f32x4 (local.get ${v}))))
@@ -264,9 +270,11 @@ ${["gelu_bwd", "gelu_bwd_set"]
       `(f32.store ${at("$y", "$i")} (f32.add (f32.load ${at("$a", "$i")}) (f32.load ${at("$b", "$i")})))`,
     )})
 
-  ;; softmax of scale*x over each row r in [r0, r1) of C; causal: row r sees (r mod T) + 1 columns.
+  ;; softmax of scale*x over each row r in [r0, r1) of C; causal (T > 0): row r sees its first
+  ;; min(C, row0 + (r mod T) + 1) columns (row0: the global index of row 0 when the rows are one
+  ;; block of a longer causal sequence), the rest of the row set to 0.
   (func $softmax_fwd (export "softmax_fwd") (param $x i32) (param $y i32) (param $C i32) (param $scale f32) (param $T i32)
-      (param $r0 i32) (param $r1 i32)
+      (param $row0 i32) (param $r0 i32) (param $r1 i32)
       (local $r i32) (local $i i32) (local $n i32) (local $px i32) (local $py i32)
       (local $m v128) (local $s v128) (local $e v128) (local $mx f32) (local $sum f32) (local $inv f32)
     ${loop(
@@ -276,8 +284,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
       `
       (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2))))
       (local.set $py (i32.add (local.get $y) (i32.shl (i32.mul (local.get $r) (local.get $C)) (i32.const 2))))
-      (local.set $n (if (result i32) (i32.gt_s (local.get $T) (i32.const 0))
-        (then (i32.add (i32.rem_u (local.get $r) (local.get $T)) (i32.const 1))) (else (local.get $C))))
+      (local.set $n ${causalWidth})
       (local.set $m ${splat(-3.4e38)})
       (local.set $mx (f32.const -3.4e38))
       ${loop4(
@@ -316,9 +323,9 @@ ${["gelu_bwd", "gelu_bwd_set"]
     )})
 
   ;; dx = scale * y * (dy - sum(dy*y)) per row (dx may alias dy); causal (T > 0): only the
-  ;; first (r mod T) + 1 columns, the rest of dx set to 0
+  ;; columns softmax_fwd kept, the rest of dx set to 0
   (func $softmax_bwd (export "softmax_bwd") (param $y i32) (param $dy i32) (param $dx i32) (param $C i32) (param $scale f32) (param $T i32)
-      (param $r0 i32) (param $r1 i32)
+      (param $row0 i32) (param $r0 i32) (param $r1 i32)
       (local $n i32) (local $r i32) (local $i i32) (local $o i32) (local $py i32) (local $pd i32) (local $px i32)
       (local $s v128) (local $sum f32) (local $sv v128) (local $sc v128)
     (local.set $sc (f32x4.splat (local.get $scale)))
@@ -331,8 +338,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
       (local.set $py (i32.add (local.get $y) (local.get $o)))
       (local.set $pd (i32.add (local.get $dy) (local.get $o)))
       (local.set $px (i32.add (local.get $dx) (local.get $o)))
-      (local.set $n (if (result i32) (i32.gt_s (local.get $T) (i32.const 0))
-        (then (i32.add (i32.rem_u (local.get $r) (local.get $T)) (i32.const 1))) (else (local.get $C))))
+      (local.set $n ${causalWidth})
       (local.set $s (f32x4.splat (f32.const 0)))
       (local.set $sum (f32.const 0))
       ${loop4(
@@ -352,114 +358,6 @@ ${["gelu_bwd", "gelu_bwd_set"]
         `(f32.store ${at("$px", "$i")} (f32.mul (local.get $scale) (f32.mul (f32.load ${at("$py", "$i")}) (f32.sub (f32.load ${at("$pd", "$i")}) (local.get $sum)))))`,
       )}
       ${loop("$i", "(local.get $n)", "(local.get $C)", `(f32.store ${at("$px", "$i")} (f32.const 0))`)}
-      `,
-    )})
-
-  ;; Attention's causal softmax over one row block of scores S (row stride ld, width columns):
-  ;; row r is global row g = row0 + r and sees its first g + 1 columns; they become
-  ;; p = exp(scale·(s − m))·inv (m the row's max, inv 1/Σ), the rest up to width 0.
-  ;; stats[2g] = m, stats[2g + 1] = inv, so that softmax_grad_rows can recompute p exactly.
-  (func (export "softmax_rows") (param $S i32) (param $ld i32) (param $width i32) (param $row0 i32)
-      (param $scale f32) (param $stats i32) (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $n i32) (local $px i32) (local $pst i32)
-      (local $m v128) (local $s v128) (local $e v128) (local $mx f32) (local $sum f32) (local $inv f32)
-    ${loop(
-      "$r",
-      "(local.get $r0)",
-      "(local.get $r1)",
-      `
-      (local.set $px (i32.add (local.get $S) (i32.shl (i32.mul (local.get $r) (local.get $ld)) (i32.const 2))))
-      (local.set $n (i32.add (i32.add (local.get $row0) (local.get $r)) (i32.const 1)))
-      (if (i32.gt_s (local.get $n) (local.get $width)) (then (local.set $n (local.get $width))))
-      (local.set $m ${splat(-3.4e38)})
-      (local.set $mx (f32.const -3.4e38))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $n)",
-        `(local.set $m (f32x4.pmax (local.get $m) (v128.load ${at("$px", "$i")})))`,
-        `(local.set $mx (f32.max (local.get $mx) (f32.load ${at("$px", "$i")})))`,
-      )}
-      (local.set $mx (f32.max (local.get $mx) ${hmax("$m")}))
-      (local.set $m (f32x4.splat (local.get $mx)))
-      (local.set $s (f32x4.splat (f32.const 0)))
-      (local.set $sum (f32.const 0))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $n)",
-        `(local.set $e (call $exp4 (f32x4.mul (f32x4.splat (local.get $scale)) (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $m)))))
-         (v128.store ${at("$px", "$i")} (local.get $e))
-         (local.set $s (f32x4.add (local.get $s) (local.get $e)))`,
-        `(local.set $e (call $exp4 (f32x4.mul (f32x4.splat (local.get $scale)) (f32x4.sub ${vs(`(f32.load ${at("$px", "$i")})`)} (local.get $m)))))
-         (f32.store ${at("$px", "$i")} ${lane0("(local.get $e)")})
-         (local.set $sum (f32.add (local.get $sum) ${lane0("(local.get $e)")}))`,
-      )}
-      (local.set $inv (f32.div (f32.const 1) (f32.add (local.get $sum) ${hsum("$s")})))
-      (local.set $s (f32x4.splat (local.get $inv)))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $n)",
-        `(v128.store ${at("$px", "$i")} (f32x4.mul (v128.load ${at("$px", "$i")}) (local.get $s)))`,
-        `(f32.store ${at("$px", "$i")} (f32.mul (f32.load ${at("$px", "$i")}) (local.get $inv)))`,
-      )}
-      ${loop("$i", "(local.get $n)", "(local.get $width)", `(f32.store ${at("$px", "$i")} (f32.const 0))`)}
-      (local.set $pst (i32.add (local.get $stats) (i32.shl (i32.add (local.get $row0) (local.get $r)) (i32.const 3))))
-      (f32.store (local.get $pst) (local.get $mx))
-      (f32.store offset=4 (local.get $pst) (local.get $inv))
-      `,
-    )})
-
-  ;; Its backward over the same row block, from the scores S (recomputed) and dP = dY Vᵀ: p is
-  ;; rebuilt from stats exactly as softmax_rows made it and stored over S; dP becomes
-  ;; dS = scale·p·(dP − Σ p·dP). Columns from g + 1 up to width become 0 in both.
-  (func (export "softmax_grad_rows") (param $S i32) (param $dS i32) (param $ld i32) (param $width i32)
-      (param $row0 i32) (param $scale f32) (param $stats i32) (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $n i32) (local $o i32) (local $px i32) (local $pd i32) (local $pst i32)
-      (local $m v128) (local $iv v128) (local $e v128) (local $s v128) (local $sum f32) (local $sv v128) (local $sc v128)
-    (local.set $sc (f32x4.splat (local.get $scale)))
-    ${loop(
-      "$r",
-      "(local.get $r0)",
-      "(local.get $r1)",
-      `
-      (local.set $o (i32.shl (i32.mul (local.get $r) (local.get $ld)) (i32.const 2)))
-      (local.set $px (i32.add (local.get $S) (local.get $o)))
-      (local.set $pd (i32.add (local.get $dS) (local.get $o)))
-      (local.set $n (i32.add (i32.add (local.get $row0) (local.get $r)) (i32.const 1)))
-      (if (i32.gt_s (local.get $n) (local.get $width)) (then (local.set $n (local.get $width))))
-      (local.set $pst (i32.add (local.get $stats) (i32.shl (i32.add (local.get $row0) (local.get $r)) (i32.const 3))))
-      (local.set $m (f32x4.splat (f32.load (local.get $pst))))
-      (local.set $iv (f32x4.splat (f32.load offset=4 (local.get $pst))))
-      (local.set $s (f32x4.splat (f32.const 0)))
-      (local.set $sum (f32.const 0))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $n)",
-        `(local.set $e (f32x4.mul (call $exp4 (f32x4.mul (local.get $sc) (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $m)))) (local.get $iv)))
-         (v128.store ${at("$px", "$i")} (local.get $e))
-         (local.set $s (f32x4.add (local.get $s) (f32x4.mul (local.get $e) (v128.load ${at("$pd", "$i")}))))`,
-        `(local.set $e (f32x4.mul (call $exp4 (f32x4.mul (local.get $sc) (f32x4.sub ${vs(`(f32.load ${at("$px", "$i")})`)} (local.get $m)))) (local.get $iv)))
-         (f32.store ${at("$px", "$i")} ${lane0("(local.get $e)")})
-         (local.set $sum (f32.add (local.get $sum) (f32.mul ${lane0("(local.get $e)")} (f32.load ${at("$pd", "$i")}))))`,
-      )}
-      (local.set $sum (f32.add (local.get $sum) ${hsum("$s")}))
-      (local.set $sv (f32x4.splat (local.get $sum)))
-      ${loop4(
-        "$i",
-        "(i32.const 0)",
-        "(local.get $n)",
-        `(v128.store ${at("$pd", "$i")} (f32x4.mul (local.get $sc) (f32x4.mul (v128.load ${at("$px", "$i")}) (f32x4.sub (v128.load ${at("$pd", "$i")}) (local.get $sv)))))`,
-        `(f32.store ${at("$pd", "$i")} (f32.mul (local.get $scale) (f32.mul (f32.load ${at("$px", "$i")}) (f32.sub (f32.load ${at("$pd", "$i")}) (local.get $sum)))))`,
-      )}
-      ${loop(
-        "$i",
-        "(local.get $n)",
-        "(local.get $width)",
-        `(f32.store ${at("$px", "$i")} (f32.const 0)) (f32.store ${at("$pd", "$i")} (f32.const 0))`,
-      )}
       `,
     )})
 
