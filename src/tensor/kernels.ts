@@ -98,9 +98,9 @@ export interface Kernels {
   ): void;
   /**
    * Writes log-sum-exp per row to lse and returns Σ w_i (lse_i - x_i[t_i]) over kept rows
-   * (target ≥ 0, weight ≠ 0). If `probs` is given, also stores e = exp(x - rowmax) there and
-   * 1/Σe in rowScale (so probabilities are e·rowScale), for the backward pass; probs may be
-   * logits itself (each kept row is then overwritten by its e).
+   * (target ≥ 0, weight ≠ 0). If `grad` is given, also writes there the gradient of
+   * Σ f_i·loss_i: f_i·(softmax(x_i) − onehot(t_i)) on kept rows, 0 on the others (f per row,
+   * from the caller). grad may be logits itself (each row is then overwritten).
    */
   crossEntropyFwd(
     logits: Data,
@@ -109,24 +109,9 @@ export interface Kernels {
     lse: Data,
     rows: number,
     V: number,
-    probs: Data | null,
-    rowScale: Data | null,
+    grad: Data | null,
+    f: Data | null,
   ): number;
-  /**
-   * dlogits (+)= factor · w_i · (e·rowScale − onehot(t_i)) for kept rows (ignored rows: 0 when
-   * not accumulating). dlogits may be the probs buffer itself (in-place).
-   */
-  crossEntropyGrad(
-    probs: Data,
-    rowScale: Data,
-    targets: Int32Array,
-    weights: Data | null,
-    dlogits: Data,
-    rows: number,
-    V: number,
-    factor: number,
-    accumulate: boolean,
-  ): void;
   /** One AdamW step over n numbers (decoupled decay, bias corrections bc1 = 1-β1^t, bc2 = 1-β2^t). */
   adamw(
     p: Data,
@@ -290,48 +275,36 @@ export const jsKernels: Kernels = {
       for (let i = n; i < C; i++) dx[o + i] = 0;
     }
   },
-  crossEntropyFwd(logits, targets, weights, lse, rows, V, probs, rowScale) {
+  crossEntropyFwd(logits, targets, weights, lse, rows, V, grad, f) {
     let total = 0;
     for (let r = 0; r < rows; r++) {
       const t = targets[r]!;
       const w = weights ? weights[r]! : 1;
+      const o = r * V;
       if (t < 0 || w === 0) {
         lse[r] = 0;
-        if (rowScale) rowScale[r] = 0;
+        grad?.fill(0, o, o + V);
         continue;
       }
-      const o = r * V;
       const xt = logits[o + t]!;
       let mx = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < V; i++) mx = Math.max(mx, logits[o + i]!);
       let s = 0;
       for (let i = 0; i < V; i++) {
         const e = Math.exp(logits[o + i]! - mx);
-        if (probs) probs[o + i] = e;
+        if (grad) grad[o + i] = e;
         s += e;
       }
-      if (rowScale) rowScale[r] = 1 / s;
       const l = mx + Math.log(s);
       lse[r] = l;
       total += w * (l - xt);
+      if (grad && f) {
+        const fs = f[r]! / s;
+        for (let i = 0; i < V; i++) grad[o + i]! *= fs;
+        grad[o + t]! -= f[r]!;
+      }
     }
     return total;
-  },
-  crossEntropyGrad(probs, rowScale, targets, weights, dlogits, rows, V, factor, accumulate) {
-    for (let r = 0; r < rows; r++) {
-      const t = targets[r]!;
-      const w = weights ? weights[r]! : 1;
-      const o = r * V;
-      if (t < 0 || w === 0) {
-        if (!accumulate) for (let i = 0; i < V; i++) dlogits[o + i] = 0;
-        continue;
-      }
-      const f = factor * w;
-      const fs = f * rowScale[r]!;
-      if (accumulate) for (let i = 0; i < V; i++) dlogits[o + i]! += fs * probs[o + i]!;
-      else for (let i = 0; i < V; i++) dlogits[o + i] = fs * probs[o + i]!;
-      dlogits[o + t]! -= f;
-    }
   },
   adamw(p, g, m, v, n, lr, b1, b2, eps, wd, bc1, bc2) {
     for (let i = 0; i < n; i++) {

@@ -696,8 +696,8 @@ export interface CrossEntropyOptions {
   /** Per-row weights (e.g. a loss mask); the loss is Σ wᵢ ℓᵢ / Σ wᵢ over kept rows. */
   weights?: Float32Array | Float64Array | null;
   /**
-   * The logits' values may be overwritten (by exp(x − rowmax), then by their gradient): for a
-   * caller that never reads them again, it saves a buffer the size of the logits.
+   * The logits' values may be overwritten (by their gradient): for a caller that never reads
+   * them again, it saves a buffer the size of the logits.
    */
   overwriteLogits?: boolean;
 }
@@ -738,25 +738,27 @@ export function crossEntropy(
   const lse = empty(rows, logits.dtype);
   const wd = w && logits.dtype === "f64" && !(w instanceof Float64Array) ? Float64Array.from(w) : w;
   const grad = needsGrad(logits);
-  // with a gradient to come, keep exp(x - max) and 1/Σ per row: the backward pass then needs
-  // no second exp, and turns this buffer into the gradient in place
-  const probs = grad ? (opts.overwriteLogits ? logits.data : empty(rows * V, logits.dtype)) : null;
-  const rowScale = grad ? empty(rows, logits.dtype) : null;
+  // With a gradient to come, the forward writes it (for an upstream gradient of 1: the usual
+  // root loss): f_i·(softmax − onehot) with f_i = w_i / Σw. The backward then only scales it
+  // when the upstream gradient is not 1, instead of another pass over the logits.
+  const g = grad ? (opts.overwriteLogits ? logits.data : empty(rows * V, logits.dtype)) : null;
+  let f: Data | null = null;
+  if (grad) {
+    f = empty(rows, logits.dtype);
+    for (let i = 0; i < rows; i++) f[i] = tg[i]! >= 0 && total > 0 ? (w ? w[i]! : 1) / total : 0;
+  }
   const wdat = wd as Data | null;
-  const lossSum = k.crossEntropyFwd(logits.data, tg, wdat, lse, rows, V, probs, rowScale);
+  const lossSum = k.crossEntropyFwd(logits.data, tg, wdat, lse, rows, V, g, f);
   const y = empty(1, logits.dtype);
   y[0] = total > 0 ? lossSum / total : 0;
   const res = out(op, y, [], grad);
   if (res.requiresGrad) {
     record(() => {
-      if (!res.grad || total === 0) return;
-      const factor = res.grad[0]! / total;
-      if (logits.grad || logits.persistent) {
-        k.crossEntropyGrad(probs!, rowScale!, tg, wdat, logits.ensureGrad(), rows, V, factor, true);
-      } else {
-        k.crossEntropyGrad(probs!, rowScale!, tg, wdat, probs!, rows, V, factor, false);
-        logits.grad = probs;
-      }
+      if (!res.grad || total === 0 || !g) return;
+      const up = res.grad[0]!;
+      if (up !== 1) k.scaleInPlace(g, up, g.length);
+      if (logits.grad || logits.persistent) addInto(logits.ensureGrad(), g);
+      else logits.grad = g;
       checkedGrad(op, logits.grad);
     });
   }

@@ -158,34 +158,19 @@ function install(k: KernelPool): void {
       }
     });
   };
-  fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V, probs, rowScale) => {
+  fastKernels.crossEntropyFwd = (logits, targets, weights, lse, rows, V, grad, f) => {
     const w = weights instanceof Float32Array ? weights : null;
-    if (!f32(logits, lse, w, probs, rowScale) || (weights && !w)) {
-      return js.crossEntropyFwd(logits, targets, weights, lse, rows, V, probs, rowScale);
+    if (!f32(logits, lse, w, grad, f) || (weights && !w) || (grad && !f)) {
+      return js.crossEntropyFwd(logits, targets, weights, lse, rows, V, grad, f);
     }
     return scope(() => {
       const tg = keptTargets(targets, weights, rows);
       const loss = alloc(rows);
-      const e = probs ? p(probs) : 0;
-      const rs = rowScale ? p(rowScale) : 0;
-      k.run("ce_fwd", [p(logits), tg.byteOffset, p(lse), p(loss), e, rs, V], rows, 1, 4);
+      const g = grad && f ? [p(grad), p(f)] : [0, 0];
+      k.run("ce_fwd", [p(logits), tg.byteOffset, p(lse), p(loss), ...g, V], rows, 1, 4);
       let total = 0;
       for (let r = 0; r < rows; r++) if (tg[r]! >= 0) total += (w ? w[r]! : 1) * loss[r]!;
       return total;
-    });
-  };
-  fastKernels.crossEntropyGrad = (probs, rs, targets, weights, dx, rows, V, factor, acc) => {
-    const w = weights instanceof Float32Array ? weights : null;
-    if (!f32(probs, rs, dx, w) || (weights && !w)) {
-      js.crossEntropyGrad(probs, rs, targets, weights, dx, rows, V, factor, acc);
-      return;
-    }
-    scope(() => {
-      const tg = keptTargets(targets, weights, rows);
-      const f = alloc(rows);
-      for (let r = 0; r < rows; r++) f[r] = factor * (w ? w[r]! : 1);
-      const args = [p(probs), p(rs), tg.byteOffset, p(f), p(dx), V, acc ? 1 : 0];
-      k.run("ce_grad", args, rows, 1, 4);
     });
   };
   // Attention: on the BLAS backend each thread runs its share of the heads through OpenBLAS,

@@ -362,25 +362,27 @@ ${["gelu_bwd", "gelu_bwd_set"]
     )})
 
   ;; cross-entropy forward: for rows with target >= 0: lse[r] = logsumexp(row), loss[r] = lse - x[t];
-  ;; when e != 0 also e[r, i] = exp(x - rowmax) and rs[r] = 1/sum (0 for ignored rows)
-  (func (export "ce_fwd") (param $x i32) (param $tg i32) (param $lse i32) (param $loss i32) (param $e i32) (param $rs i32)
+  ;; when g != 0 also the gradient of sum_r f[r] loss[r] into g: f[r] (softmax(row) - onehot(t))
+  ;; (0 for ignored rows). g may be x: each row is read before it is overwritten.
+  (func (export "ce_fwd") (param $x i32) (param $tg i32) (param $lse i32) (param $loss i32) (param $g i32) (param $f i32)
       (param $V i32) (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $t i32) (local $px i32) (local $pe i32)
-      (local $m v128) (local $s v128) (local $ev v128) (local $mx f32) (local $sum f32) (local $l f32) (local $es f32) (local $xt f32)
+      (local $r i32) (local $i i32) (local $t i32) (local $px i32) (local $pg i32)
+      (local $m v128) (local $s v128) (local $ev v128) (local $mx f32) (local $sum f32) (local $l f32) (local $es f32)
+      (local $xt f32) (local $fr f32) (local $fs f32) (local $fv v128)
     ${loop(
       "$r",
       "(local.get $r0)",
       "(local.get $r1)",
       `
       (local.set $t (i32.load (i32.add (local.get $tg) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (local.set $pg (i32.add (local.get $g) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
       (if (i32.lt_s (local.get $t) (i32.const 0))
         (then
           (f32.store ${at("$lse", "$r")} (f32.const 0))
-          (if (local.get $e) (then (f32.store ${at("$rs", "$r")} (f32.const 0))))
-          (f32.store ${at("$loss", "$r")} (f32.const 0)))
+          (f32.store ${at("$loss", "$r")} (f32.const 0))
+          (if (local.get $g) (then (memory.fill (local.get $pg) (i32.const 0) (i32.shl (local.get $V) (i32.const 2))))))
         (else
-          (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
-          (local.set $pe (i32.add (local.get $e) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
           (local.set $xt (f32.load ${at("$px", "$t")}))
           (local.set $m ${splat(-3.4e38)})
           (local.set $mx (f32.const -3.4e38))
@@ -400,60 +402,30 @@ ${["gelu_bwd", "gelu_bwd_set"]
             "(i32.const 0)",
             "(local.get $V)",
             `(local.set $ev (call $exp4 (f32x4.sub (v128.load ${at("$px", "$i")}) (local.get $m))))
-             (if (local.get $e) (then (v128.store ${at("$pe", "$i")} (local.get $ev))))
+             (if (local.get $g) (then (v128.store ${at("$pg", "$i")} (local.get $ev))))
              (local.set $s (f32x4.add (local.get $s) (local.get $ev)))`,
             `(local.set $es ${lane0(`(call $exp4 (f32x4.sub ${vs(`(f32.load ${at("$px", "$i")})`)} (local.get $m)))`)})
-             (if (local.get $e) (then (f32.store ${at("$pe", "$i")} (local.get $es))))
+             (if (local.get $g) (then (f32.store ${at("$pg", "$i")} (local.get $es))))
              (local.set $sum (f32.add (local.get $sum) (local.get $es)))`,
           )}
           (local.set $sum (f32.add (local.get $sum) ${hsum("$s")}))
-          (if (local.get $e) (then (f32.store ${at("$rs", "$r")} (f32.div (f32.const 1) (local.get $sum)))))
           (local.set $l (f32.add (local.get $mx) (call $logf (local.get $sum))))
           (f32.store ${at("$lse", "$r")} (local.get $l))
-          (f32.store ${at("$loss", "$r")} (f32.sub (local.get $l) (local.get $xt)))))
-      `,
-    )})
-
-  ;; cross-entropy gradient: dx[r] (+)= f[r] rs[r] e[r] - f[r] onehot(t); rows with f = 0 or
-  ;; target < 0 are left alone when accumulating, zeroed otherwise. dx may alias e.
-  (func (export "ce_grad") (param $e i32) (param $rs i32) (param $tg i32) (param $f i32) (param $dx i32) (param $V i32)
-      (param $acc i32) (param $r0 i32) (param $r1 i32)
-      (local $r i32) (local $i i32) (local $t i32) (local $pe i32) (local $pd i32)
-      (local $fv v128) (local $fs f32) (local $ff f32)
-    ${loop(
-      "$r",
-      "(local.get $r0)",
-      "(local.get $r1)",
-      `
-      (local.set $t (i32.load (i32.add (local.get $tg) (i32.shl (local.get $r) (i32.const 2)))))
-      (local.set $ff (f32.load ${at("$f", "$r")}))
-      (local.set $pe (i32.add (local.get $e) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
-      (local.set $pd (i32.add (local.get $dx) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
-      (if (i32.or (i32.lt_s (local.get $t) (i32.const 0)) (f32.eq (local.get $ff) (f32.const 0)))
-        (then
-          (if (i32.eqz (local.get $acc))
-            (then (memory.fill (local.get $pd) (i32.const 0) (i32.shl (local.get $V) (i32.const 2))))))
-        (else
-          (local.set $fs (f32.mul (local.get $ff) (f32.load ${at("$rs", "$r")})))
-          (local.set $fv (f32x4.splat (local.get $fs)))
-          (if (local.get $acc)
+          (f32.store ${at("$loss", "$r")} (f32.sub (local.get $l) (local.get $xt)))
+          (if (local.get $g)
             (then
+              ;; the row is still in cache: scale it to f·softmax, then subtract f at the target
+              (local.set $fr (f32.load ${at("$f", "$r")}))
+              (local.set $fs (f32.div (local.get $fr) (local.get $sum)))
+              (local.set $fv (f32x4.splat (local.get $fs)))
               ${loop4(
                 "$i",
                 "(i32.const 0)",
                 "(local.get $V)",
-                `(v128.store ${at("$pd", "$i")} (f32x4.add (v128.load ${at("$pd", "$i")}) (f32x4.mul (local.get $fv) (v128.load ${at("$pe", "$i")}))))`,
-                `(f32.store ${at("$pd", "$i")} (f32.add (f32.load ${at("$pd", "$i")}) (f32.mul (local.get $fs) (f32.load ${at("$pe", "$i")}))))`,
-              )})
-            (else
-              ${loop4(
-                "$i",
-                "(i32.const 0)",
-                "(local.get $V)",
-                `(v128.store ${at("$pd", "$i")} (f32x4.mul (local.get $fv) (v128.load ${at("$pe", "$i")})))`,
-                `(f32.store ${at("$pd", "$i")} (f32.mul (local.get $fs) (f32.load ${at("$pe", "$i")})))`,
-              )}))
-          (f32.store ${at("$pd", "$t")} (f32.sub (f32.load ${at("$pd", "$t")}) (local.get $ff)))))
+                `(v128.store ${at("$pg", "$i")} (f32x4.mul (local.get $fv) (v128.load ${at("$pg", "$i")})))`,
+                `(f32.store ${at("$pg", "$i")} (f32.mul (local.get $fs) (f32.load ${at("$pg", "$i")})))`,
+              )}
+              (f32.store ${at("$pg", "$t")} (f32.sub (f32.load ${at("$pg", "$t")}) (local.get $fr)))))))
       `,
     )})
 
