@@ -12,7 +12,7 @@ import { type Backend, type BackendName, setBackend } from "../tensor/backend.js
 import { alloc, scope } from "../tensor/memory.js";
 import { Rng } from "../tensor/rng.js";
 import { backward, Tensor } from "../tensor/tensor.js";
-import { initCompute } from "../tensor/wasm/backend.js";
+import { initCompute, kernelPool } from "../tensor/wasm/backend.js";
 
 const SHAPES: [number, number, number][] = [
   [256, 256, 256],
@@ -120,6 +120,32 @@ function blockTime(be: Backend): { ms: number; sgemmMs: number } {
   return best;
 }
 
+/**
+ * GB/s of an in-place pass (read + write) over 64 MB, far larger than the caches, on one thread
+ * and on all the pool's threads: what the passes around the matmuls are bound by.
+ */
+function streamGBs(): { one: number; all: number; threads: number } | null {
+  const k = kernelPool();
+  if (!k) return null;
+  return scope(() => {
+    const n = 1 << 24;
+    const x = alloc(n);
+    x.fill(1);
+    const rate = (pass: () => void) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 5; r++) {
+        const t0 = performance.now();
+        pass();
+        best = Math.min(best, performance.now() - t0);
+      }
+      return (8 * n) / (best / 1000) / 1e9;
+    };
+    const one = rate(() => k.exports.scale!(x.byteOffset, 1, 0, n));
+    const all = rate(() => k.run("scale", [x.byteOffset, 1], n, 16, 1));
+    return { one, all, threads: k.threads };
+  });
+}
+
 async function main() {
   const banner = await initCompute();
   process.stdout.write(
@@ -152,6 +178,12 @@ async function main() {
     process.stdout.write(`${row.join(" ")}\n`);
   }
   if (typeof np === "string") process.stdout.write(`(${np})\n`);
+  const mem = streamGBs();
+  if (mem) {
+    process.stdout.write(
+      `\nmemory: an in-place pass over 64 MB runs at ${mem.one.toFixed(1)} GB/s on 1 thread, ${mem.all.toFixed(1)} GB/s on ${mem.threads}\n`,
+    );
+  }
   process.stdout.write("\nGPT-2 block forward+backward (d 256, 8 heads, T 256, batch 16)\n");
   for (const b of backends) {
     const r = blockTime(setBackend(b.name));

@@ -102,7 +102,8 @@ function install(k: KernelPool): void {
       : js.expSum(x, y, n, shift, scale);
   fastKernels.scaleInPlace = (x, s, n) =>
     f32(x) ? k.run("scale", [p(x), s], n, 16, E) : js.scaleInPlace(x, s, n);
-  // one thread: a single one already streams memory about as fast as two do on this machine
+  // one thread: split over two (by rows into partial sums, or by columns) it measured slower
+  // here, 0.73 against 0.63 ms for 4096 rows of 1024
   fastKernels.colSumAdd = (x, out, rows, C) =>
     f32(x, out) ? k.exports.colsum!(p(x), p(out), C, 0, rows) : js.colSumAdd(x, out, rows, C);
   fastKernels.geluFwd = (x, y, n, s) => {
