@@ -10,11 +10,15 @@
  */
 import { getBackend } from "../tensor/backend.js";
 import { loadSgemv } from "../tensor/gemv.js";
+import { inMemory } from "../tensor/memory.js";
+import { kernelPool } from "../tensor/wasm/backend.js";
 
 /** Rows up to which the BLAS backend runs column chunks on its small-matrix kernel. */
 const CHUNKED_MAX_ROWS = 16;
 /** M·N·K up to which OpenBLAS (0.3.21, SkylakeX kernels) takes its small-matrix path. */
 const SMALL_MNK = 1 << 18;
+/** How long the pool's workers keep polling after a call (a decoding step is a few ms). */
+const AWAKE_MS = 5;
 
 /**
  * y[rows, nOut] (=|+=) x[rows, nIn] · W[nOut, nIn]ᵀ + bias. All buffers float32, contiguous.
@@ -47,6 +51,14 @@ export function linearInto(
   if (be.name === "blas" && rows <= CHUNKED_MAX_ROWS) {
     chunk = 8;
     while (chunk < 256 && rows * chunk * 2 * nIn <= SMALL_MNK) chunk *= 2;
+    const pool = kernelPool();
+    if (pool && pool.threads > 1 && inMemory(x) && inMemory(W) && inMemory(y)) {
+      // the chunks split over the pool's threads, kept awake between the step's many calls
+      pool.keepAwake(AWAKE_MS);
+      const args = [x.byteOffset, rows, nIn, W.byteOffset, nOut, y.byteOffset, beta, chunk];
+      pool.run("linear_rows", args, Math.ceil(nOut / chunk), 1, 1);
+      return;
+    }
   }
   for (let n0 = 0; n0 < nOut; n0 += chunk) {
     const n = Math.min(chunk, nOut - n0);

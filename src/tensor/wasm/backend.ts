@@ -237,7 +237,8 @@ function install(k: KernelPool): void {
   setCachedAttention((c) => {
     if (c.hs % 4 !== 0 || !f32(c.q, c.K, c.V, c.out)) return false;
     const units = c.B * c.nHead;
-    // split over threads only when there is enough work to pay for waking a worker (a prompt)
+    // split over threads when the workers are being kept awake (batched decoding) or there is
+    // enough work to pay for waking one (a prompt)
     const work = units * c.n * (c.t0 + c.n) * c.hs;
     if (!scoreScratch || scoreScratch.length < units * c.nCtx) {
       if (scoreScratch) release(scoreScratch);
@@ -246,7 +247,13 @@ function install(k: KernelPool): void {
     const args = [p(c.q) + 4 * c.qOff, c.qStride, p(c.K), p(c.V), c.kvDim, c.nCtx, p(c.out)];
     const rest = [c.n, c.t0, c.nHead, c.nHead / c.nKvHead, c.hs, 1 / Math.sqrt(c.hs)];
     const name = [16, 32, 64].includes(c.hs) ? `attn_cached_${c.hs}` : "attn_cached";
-    k.run(name, [...args, ...rest, p(scoreScratch)], units, 1, work >= 1 << 20 ? 1 : units);
+    k.run(
+      name,
+      [...args, ...rest, p(scoreScratch)],
+      units,
+      1,
+      k.awake() || work >= 1 << 20 ? 1 : units,
+    );
     return true;
   });
   setZeroFill((buf) =>

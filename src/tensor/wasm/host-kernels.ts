@@ -10,6 +10,11 @@
  *   attn_blas_fwd(Q, K, V, Y, saved, B, T, hs, H, group, qld, kld, vld, yld, scale, u0, u1)
  *   attn_blas_bwd(Q, K, V, dY, saved, scratch, per, gQ, gK, gV, B, T, hs, H, group, qld, kld,
  *                 vld, yld, scale, u0, u1)   (gQ, gK, gV: 0 when that gradient is not wanted)
+ *
+ * And the decode path's matmul for a few rows (infer/linear.ts), split by column chunks:
+ *   linear_rows(x, rows, nIn, W, nOut, y, beta, chunk, c0, c1): for chunks c in [c0, c1),
+ *   y[:, c·chunk ..] (beta 0: =, 1: +=) x · W[c·chunk .., :]ᵀ, each chunk one sgemm small enough
+ *   for OpenBLAS's single-threaded small-matrix kernel.
  */
 import {
   type HeadKernels,
@@ -86,6 +91,32 @@ export function hostKernels(
   const slot = (scratch: number, per: number, u0: number, T: number) =>
     scratch / 4 + Math.floor(u0 / per) * scratchFloats(T);
   return {
+    linear_rows: (x, rows, nIn, W, nOut, y, beta, chunk, c0, c1) => {
+      const blas = loadBlas();
+      if (!blas) throw new Error("linear_rows: no BLAS library loads on this thread");
+      const F = new Float32Array(memory.buffer);
+      const X = F.subarray(x! / 4);
+      for (let c = c0!; c < c1!; c++) {
+        const n0 = c * chunk!;
+        const n = Math.min(chunk!, nOut! - n0);
+        const Wc = F.subarray(W! / 4 + n0 * nIn!);
+        blas.sgemm(
+          false,
+          true,
+          rows!,
+          n,
+          nIn!,
+          1,
+          X,
+          nIn!,
+          Wc,
+          nIn!,
+          beta!,
+          F.subarray(y! / 4 + n0),
+          nOut!,
+        );
+      }
+    },
     attn_blas_fwd: (...a: number[]) => {
       const F = new Float32Array(memory.buffer);
       const c = heads(F, a.slice(0, 5), a.slice(5, 15));

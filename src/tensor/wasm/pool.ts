@@ -11,7 +11,7 @@ import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { memory } from "../memory.js";
 import { hostKernels } from "./host-kernels.js";
-import { CTRL, runShare } from "./protocol.js";
+import { CTRL, runShare, wallNow } from "./protocol.js";
 
 export type KernelFn = (...a: number[]) => void;
 
@@ -70,6 +70,7 @@ export class KernelPool {
     Atomics.store(ctrl, CTRL.ready, 0);
     Atomics.store(ctrl, CTRL.quit, 0);
     Atomics.store(ctrl, CTRL.fault, 0);
+    new Float64Array(memory.buffer as SharedArrayBuffer, CTRL.awakeByte, 1)[0] = 0;
     pool.job = Atomics.load(ctrl, CTRL.seq);
     for (let i = 1; i < threads; i++) Atomics.store(ctrl, CTRL.done + i, pool.job);
     for (let i = 1; i < threads; i++) {
@@ -121,6 +122,22 @@ export class KernelPool {
       for (let i = 1; i <= this.workers.length; i++) this.waitFor(ctrl, i, job, name);
     }
     if (Atomics.load(ctrl, CTRL.fault) !== 0) this.fail(ctrl, name);
+  }
+
+  /**
+   * Keeps the workers polling for jobs instead of sleeping for the next `ms` milliseconds
+   * (a sleeping worker takes 50–100 µs to wake here: more than a small job). For streams of
+   * small jobs such as decoding steps; each call extends the window.
+   */
+  keepAwake(ms: number): void {
+    if (this.workers.length === 0) return;
+    new Float64Array(memory.buffer as SharedArrayBuffer, CTRL.awakeByte, 1)[0] = wallNow() + ms;
+  }
+
+  /** Whether keepAwake's window is still open (small jobs are then worth splitting). */
+  awake(): boolean {
+    if (this.workers.length === 0) return false;
+    return wallNow() < new Float64Array(memory.buffer as SharedArrayBuffer, CTRL.awakeByte, 1)[0]!;
   }
 
   /** Waits until worker i reports job `job` done: spins briefly, then sleeps in 1 ms steps. */

@@ -11,6 +11,8 @@
  *   the range [0, n) split into one contiguous chunk per thread (multiples of `align`).
  * - `fault`: 1 + the index of a worker whose kernel threw; its message is at `faultByte`.
  * Arguments are float64 at `argsByte` (exact for i32 addresses and f32 scalars).
+ * A float64 at `awakeByte`: until that time (ms, `wallNow()`), idle workers spin instead of
+ * sleeping, so that a stream of small jobs (decoding) does not pay a wake-up per job.
  */
 export const CTRL = {
   seq: 0,
@@ -24,11 +26,17 @@ export const CTRL = {
   fault: 8,
   done: 16,
   maxWorkers: 32,
+  awakeByte: 200,
   argsByte: 256,
   maxArgs: 24,
   faultByte: 512,
   faultBytes: 512,
 } as const;
+
+/** Milliseconds on a clock every thread shares (performance.now() has a per-thread origin). */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** The [start, end) chunk of thread `index`. */
 export function chunk(n: number, nthreads: number, align: number, index: number): [number, number] {

@@ -208,3 +208,21 @@ test("an error in a worker's share is reported on the calling thread, and the po
   k.run("zero", [x.byteOffset], n, 16, 1);
   assert.equal(x.indexOf(1), -1);
 });
+
+test("keepAwake: the workers poll for a while, jobs still run, and the window closes", async () => {
+  await initCompute(2);
+  const k = kernelPool()!;
+  k.keepAwake(30);
+  assert.ok(k.awake());
+  const x = alloc(8192);
+  for (let i = 0; i < 50; i++) {
+    x.fill(1);
+    k.run("zero", [x.byteOffset], x.length, 16, 1); // both threads, the worker polling
+    assert.equal(x.indexOf(1), -1);
+  }
+  await new Promise((r) => setTimeout(r, 40));
+  assert.ok(!k.awake());
+  x.fill(1);
+  k.run("zero", [x.byteOffset], x.length, 16, 1); // the worker asleep again: woken by notify
+  assert.equal(x.indexOf(1), -1);
+});

@@ -6,7 +6,7 @@
 import { setFlagsFromString } from "node:v8";
 import { workerData } from "node:worker_threads";
 import { hostKernels } from "./host-kernels.js";
-import { CTRL, runShare } from "./protocol.js";
+import { CTRL, runShare, wallNow } from "./protocol.js";
 
 interface Data {
   bytes: Uint8Array;
@@ -28,14 +28,16 @@ const buf = d.memory.buffer as SharedArrayBuffer;
 const ctrl = new Int32Array(buf, 0, CTRL.argsByte / 4);
 const args = new Float64Array(buf, CTRL.argsByte, CTRL.maxArgs);
 const slot = CTRL.done + d.index;
+const awakeUntil = new Float64Array(buf, CTRL.awakeByte, 1);
 let last = Atomics.load(ctrl, CTRL.seq);
 Atomics.add(ctrl, CTRL.ready, 1);
 Atomics.notify(ctrl, CTRL.ready);
 for (;;) {
   const job = Atomics.load(ctrl, CTRL.seq);
   if (job === last) {
-    // the timeout bounds what a lost wake-up could cost; it is not how jobs normally arrive
-    Atomics.wait(ctrl, CTRL.seq, last, 50);
+    // asked to stay awake (decoding): poll; otherwise sleep until notified (the timeout bounds
+    // what a lost wake-up could cost; it is not how jobs normally arrive)
+    if (wallNow() >= awakeUntil[0]!) Atomics.wait(ctrl, CTRL.seq, last, 50);
     continue;
   }
   last = job;
