@@ -1,11 +1,14 @@
 /**
  * The matmul of the decode path, y = x·Wᵀ (+ bias) for a few rows, written straight into a
  * preallocated buffer (no tensors, no scopes). One row (batch 1, one new token) goes through
- * BLAS `sgemv`, which streams W once. A few rows (batched decoding, up to 16) go through BLAS
- * `sgemm` in column chunks small enough (M·N·K ≤ 2¹⁸) for OpenBLAS's small-matrix kernel, which
- * skips packing and threading: at batch 8 that is 2–2.9× faster than one sgemm call or one
- * sgemv per row on the per-layer weights, and 1.2× on the LM head (measured on the reference
- * model, 2026-11-29). Longer inputs (prompts) and the other backends take one `sgemm` call.
+ * BLAS `sgemv`, which streams W once (OpenBLAS threads it). A few rows (batched decoding, up to
+ * 16) go through BLAS `sgemm` in column chunks small enough (M·N·K ≤ 2¹⁸) for OpenBLAS's
+ * small-matrix kernel, which skips packing and threading: at batch 8 that is 2–2.9× faster than
+ * one sgemm call or one sgemv per row on the per-layer weights, and 1.2× on the LM head. The
+ * chunks are shared by the kernel pool's threads (the `linear_rows` host kernel), which are kept
+ * polling between calls: a sleeping worker takes longer to wake than a chunk takes; 1.9× on a
+ * batch-8 step's matmuls (measured on the reference model, 2026-11-29). Longer inputs (prompts)
+ * and the other backends take one `sgemm` call.
  * With `accumulate`, y += x·Wᵀ (+ bias): how the residual stream adds a layer's output in place.
  */
 import { getBackend } from "../tensor/backend.js";
