@@ -20,7 +20,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Gpt2Decoder } from "../infer/gpt2-decoder.js";
-import { sampleToken } from "../infer/sampler.js";
+import { sampleRows } from "../infer/sampler.js";
 import { createModel, toHfTensors } from "../model/factory.js";
 import type { GPT2 } from "../model/gpt2.js";
 import { exportGguf } from "../model/io/gguf-export.js";
@@ -44,10 +44,9 @@ function ours(model: GPT2, B: number): number {
     dec.reset();
     let logits = dec.step(prompt, B, P);
     const t0 = performance.now();
-    const next = new Int32Array(B);
+    const rngs = Array.from({ length: B }, () => rng); // one stream, drawn in row order
     for (let i = 0; i < N; i++) {
-      for (let b = 0; b < B; b++)
-        next[b] = sampleToken(logits.subarray(b * V, (b + 1) * V), {}, rng);
+      const next = sampleRows(logits, B, {}, rngs);
       if (i < N - 1) logits = dec.step(next, B, 1);
     }
     return (B * (N - 1)) / ((performance.now() - t0) / 1000);

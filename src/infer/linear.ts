@@ -12,6 +12,7 @@
  * With `accumulate`, y += x·Wᵀ (+ bias): how the residual stream adds a layer's output in place.
  */
 import { getBackend } from "../tensor/backend.js";
+import { loadBlas } from "../tensor/blas.js";
 import { loadSgemv } from "../tensor/gemv.js";
 import { inMemory } from "../tensor/memory.js";
 import { kernelPool } from "../tensor/wasm/backend.js";
@@ -54,14 +55,23 @@ export function linearInto(
   if (be.name === "blas" && rows <= CHUNKED_MAX_ROWS) {
     chunk = 8;
     while (chunk < 256 && rows * chunk * 2 * nIn <= SMALL_MNK) chunk *= 2;
-    const pool = kernelPool();
-    if (pool && pool.threads > 1 && inMemory(x) && inMemory(W) && inMemory(y)) {
-      // the chunks split over the pool's threads, kept awake between the step's many calls
-      pool.keepAwake(AWAKE_MS);
-      const args = [x.byteOffset, rows, nIn, W.byteOffset, nOut, y.byteOffset, beta, chunk];
+  }
+  const pool = kernelPool();
+  const blas = be.name === "blas" ? loadBlas() : null;
+  if (blas && pool && pool.threads > 1 && inMemory(x) && inMemory(W) && inMemory(y)) {
+    // the column chunks split over the pool's threads, which are kept awake between a step's
+    // many calls; a longer input (a prompt) in one block per thread, OpenBLAS single-threaded,
+    // so that its own threads are not left spinning against ours
+    if (rows > CHUNKED_MAX_ROWS) chunk = Math.ceil(nOut / pool.threads / 16) * 16;
+    pool.keepAwake(AWAKE_MS);
+    const args = [x.byteOffset, rows, nIn, W.byteOffset, nOut, y.byteOffset, beta, chunk];
+    blas.setThreads(1);
+    try {
       pool.run("linear_rows", args, Math.ceil(nOut / chunk), 1, 1);
-      return;
+    } finally {
+      blas.setThreads(be.threads);
     }
+    return;
   }
   for (let n0 = 0; n0 < nOut; n0 += chunk) {
     const n = Math.min(chunk, nOut - n0);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { jsKernels } from "../tensor/kernels.js";
 import { Rng } from "../tensor/rng.js";
-import { candidates, sampleToken, softmax, topProbabilities } from "./sampler.js";
+import { initCompute, kernelPool } from "../tensor/wasm/backend.js";
+import { candidates, sampleRows, sampleToken, softmax, topProbabilities } from "./sampler.js";
 
 const logits = Float32Array.from([2.0, 1.0, 0.5, -1.0, 3.0, 0.0]);
 
@@ -91,5 +93,32 @@ describe("sampler", () => {
     assert.throws(() => candidates(logits, { topP: 0 }), /top-p/);
     assert.throws(() => candidates(logits, { temperature: -1 }), /temperature/);
     assert.throws(() => candidates(logits, { topK: 1.5 }), /top-k/);
+  });
+
+  test("sampleRows draws the same tokens as sampleToken row by row, and as the plain loops", async () => {
+    await initCompute(2);
+    kernelPool()?.keepAwake(50); // so the rows are split over both threads
+    const [rows, V] = [8, 1001];
+    const x = new Float32Array(rows * V);
+    new Rng(9).fillNormal(x, 3);
+    for (const temperature of [1, 0.7]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const seeds = Array.from({ length: rows }, (_, r) => new Rng(100 * trial + r));
+        const got = sampleRows(x, rows, { temperature }, seeds);
+        for (let r = 0; r < rows; r++) {
+          const one = sampleToken(
+            x.subarray(r * V, (r + 1) * V),
+            { temperature },
+            new Rng(100 * trial + r),
+          );
+          assert.equal(got[r], one, `trial ${trial}, row ${r}`);
+        }
+        // the plain-loop kernel on the same uniforms
+        const u = Float64Array.from({ length: rows }, (_, r) => new Rng(100 * trial + r).uniform());
+        const want = new Int32Array(rows);
+        jsKernels.sampleRows(x, V, rows, V, 1 / temperature, u, new Float32Array(rows * V), want);
+        assert.deepEqual(got, want, `trial ${trial}: kernel vs loops`);
+      }
+    }
   });
 });

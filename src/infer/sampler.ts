@@ -173,10 +173,54 @@ export function candidates(
 }
 
 /**
- * Scratch for the fused softmax + draw of `sampleToken`: the logits and their exponentials, in
- * the shared memory so that the SIMD kernel computes them (grown once, never per token).
+ * Scratch for the fused softmax + draw: the logits and their exponentials, in the shared memory
+ * so that the SIMD kernel computes them (grown when needed, never per token).
  */
 let scratch: { x: Float32Array; e: Float32Array } | null = null;
+
+function scratchFor(n: number): { x: Float32Array; e: Float32Array } {
+  if (!scratch || scratch.x.length < n) {
+    if (scratch) for (const b of [scratch.x, scratch.e]) release(b);
+    scratch = persistent(() => ({ x: alloc(n), e: alloc(n) }));
+  }
+  return scratch;
+}
+
+/** Whether o draws straight from the full distribution (no filter, no penalty, not greedy). */
+function plain(o: SamplingOptions): boolean {
+  const filtered = (o.topK ?? 0) > 0 || (o.topP ?? 1) < 1 || (o.minP ?? 0) > 0;
+  return (o.temperature ?? 1) > 0 && !filtered && (o.repetitionPenalty ?? 1) === 1;
+}
+
+/**
+ * One token per row of `logits` ([rows, V]); row r draws with rngs[r] (one uniform per row,
+ * in row order, so the tokens equal sampleToken's row by row). In the common case (no filter,
+ * no penalty) all rows are one SIMD job over the kernel threads: softmax numerators from one
+ * pass (float32 exponentials, relative error ~1e-7), then a walk that stops where their running
+ * sum passes u · Σ. No sorting.
+ */
+export function sampleRows(
+  logits: Float32Array,
+  rows: number,
+  o: SamplingOptions,
+  rngs: UniformSource[],
+  contexts?: (ArrayLike<number> | undefined)[],
+): Int32Array {
+  const V = logits.length / rows;
+  const out = new Int32Array(rows);
+  if (!plain(o)) {
+    for (let r = 0; r < rows; r++) {
+      out[r] = sampleToken(logits.subarray(r * V, (r + 1) * V), o, rngs[r]!, contexts?.[r]);
+    }
+    return out;
+  }
+  validateSampling(o);
+  const { x, e } = scratchFor(rows * V);
+  x.set(logits);
+  const u = Float64Array.from(rngs.slice(0, rows), (g) => g.uniform());
+  kernelsFor(x).sampleRows(x, V, rows, V, 1 / (o.temperature ?? 1), u, e, out);
+  return out;
+}
 
 /** Draws the next token. Greedy when temperature is 0; otherwise uses `rng`. */
 export function sampleToken(
@@ -185,36 +229,9 @@ export function sampleToken(
   rng: UniformSource,
   context?: ArrayLike<number>,
 ): number {
-  const t = o.temperature ?? 1;
-  const filtered = (o.topK ?? 0) > 0 || (o.topP ?? 1) < 1 || (o.minP ?? 0) > 0;
-  if (t > 0 && !filtered && (o.repetitionPenalty ?? 1) === 1) {
-    // the common case: draw straight from the full distribution, no sorting. The unnormalised
-    // probabilities exp((l - max) / t) come from one SIMD pass (float32 exponentials: relative
-    // error ~1e-7, 6× faster than Math.exp over a vocabulary of 8192), then the walk stops
-    // where their running sum passes u · Σ.
-    validateSampling(o);
-    const n = logits.length;
-    if (!scratch || scratch.x.length < n) {
-      if (scratch) for (const b of [scratch.x, scratch.e]) release(b);
-      scratch = persistent(() => ({ x: alloc(n), e: alloc(n) }));
-    }
-    const { x, e } = scratch;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) {
-      const l = logits[i]!;
-      x[i] = l;
-      if (l > max) max = l;
-    }
-    const sum = kernelsFor(x).expSum(x, e, n, max, 1 / t);
-    const target = rng.uniform() * sum;
-    let acc = 0;
-    for (let i = 0; i < n; i++) {
-      acc += e[i]!;
-      if (target < acc) return i;
-    }
-    // rounding left the walk short of the total: the last token with any probability
-    for (let i = n - 1; i > 0; i--) if (e[i]! > 0) return i;
-    return 0;
+  if (plain(o)) {
+    const x = logits instanceof Float32Array ? logits : Float32Array.from(logits);
+    return sampleRows(x, 1, o, [rng])[0]!;
   }
   const { ids, probs } = candidates(logits, o, context);
   if (ids.length === 1) return ids[0]!;

@@ -23,6 +23,22 @@ export interface Kernels {
    * sampling). The fast set computes the exponentials in float32 (relative error ~1e-7).
    */
   expSum(x: Data, y: Data, n: number, shift: number, scale: number): number;
+  /**
+   * One draw per row of x ([rows, V], row stride ld) from softmax(x·scale): e = exp((x − max)·scale)
+   * (as expSum, into row r of the scratch e, [rows, V]), then out[r] = the first index where the
+   * running float64 sum of e passes u[r]·Σe (the last index with any weight if rounding falls
+   * short).
+   */
+  sampleRows(
+    x: Data,
+    ld: number,
+    rows: number,
+    V: number,
+    scale: number,
+    u: Float64Array,
+    e: Data,
+    out: Int32Array,
+  ): void;
   /** x[i] *= s over n numbers, in place. */
   scaleInPlace(x: Data, s: number, n: number): void;
   /** out[j] += Σ_r x[r, j] (bias gradients). */
@@ -138,6 +154,26 @@ export const jsKernels: Kernels = {
       const o = r * C;
       if (x) for (let j = 0; j < C; j++) y[o + j] = x[o + j]! + bias[j]!;
       else y.set(bias.subarray(0, C), o);
+    }
+  },
+  sampleRows(x, ld, rows, V, scale, u, e, out) {
+    for (let r = 0; r < rows; r++) {
+      const row = x.subarray(r * ld, r * ld + V);
+      const er = e.subarray(r * V, (r + 1) * V);
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < V; i++) if (row[i]! > max) max = row[i]!;
+      const target = u[r]! * jsKernels.expSum(row, er, V, max, scale);
+      let pick = -1;
+      let acc = 0;
+      for (let i = 0; i < V && pick < 0; i++) {
+        acc += er[i]!;
+        if (target < acc) pick = i;
+      }
+      if (pick < 0) {
+        pick = 0;
+        for (let i = V - 1; i > 0 && pick === 0; i--) if (er[i]! > 0) pick = i;
+      }
+      out[r] = pick;
     }
   },
   expSum(x, y, n, shift, scale) {

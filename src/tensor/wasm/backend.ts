@@ -100,6 +100,18 @@ function install(k: KernelPool): void {
     f32(x, y)
       ? (k.exports.exp_sum as unknown as (...a: number[]) => number)(p(x), p(y), shift, scale, 0, n)
       : js.expSum(x, y, n, shift, scale);
+  fastKernels.sampleRows = (x, ld, rows, V, scale, u, e, out) => {
+    if (!f32(x, e)) return js.sampleRows(x, ld, rows, V, scale, u, e, out);
+    scope(() => {
+      const ub = alloc(3 * rows); // float64 u, then int32 picks, in the shared memory
+      const uf = new Float64Array(ub.buffer, ub.byteOffset, rows);
+      const picks = new Int32Array(ub.buffer, ub.byteOffset + 8 * rows, rows);
+      uf.set(u);
+      const args = [p(x), ld, V, scale, uf.byteOffset, picks.byteOffset, p(e)];
+      k.run("sample_rows", args, rows, 1, k.awake() ? 1 : rows);
+      out.set(picks.subarray(0, rows));
+    });
+  };
   fastKernels.scaleInPlace = (x, s, n) =>
     f32(x) ? k.run("scale", [p(x), s], n, 16, E) : js.scaleInPlace(x, s, n);
   // one thread: split over two (by rows into partial sums, or by columns) it measured slower

@@ -562,7 +562,7 @@ ${["gelu_bwd", "gelu_bwd_set"]
 
   ;; y = exp((x - shift) * scale) elementwise (the module's $exp4, in float32); returns Σ y in
   ;; float64 (softmax numerators and their sum, for sampling)
-  (func (export "exp_sum") (param $x i32) (param $y i32) (param $shift f32) (param $scale f32)
+  (func $exp_sum (export "exp_sum") (param $x i32) (param $y i32) (param $shift f32) (param $scale f32)
       (param $i0 i32) (param $i1 i32) (result f64)
       (local $i i32) (local $v v128) (local $a v128) (local $b v128) (local $s f64) (local $e f32)
     (local.set $a (v128.const i32x4 0 0 0 0))
@@ -579,6 +579,56 @@ ${["gelu_bwd", "gelu_bwd_set"]
        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (local.get $e))))`,
     )}
     ${sumF64()})
+
+  ;; one draw per row r in [r0, r1) of x (row stride ld, V logits): e = exp((x - max) * scale)
+  ;; into row r of the scratch e (exp_sum's arithmetic), then the first index where the running
+  ;; float64 sum of e passes u[r] * sum(e) goes to out[r] (u: float64, out: int32)
+  (func (export "sample_rows") (param $x i32) (param $ld i32) (param $V i32) (param $scale f32)
+      (param $u i32) (param $out i32) (param $e i32) (param $r0 i32) (param $r1 i32)
+      (local $r i32) (local $i i32) (local $px i32) (local $pe i32) (local $m v128) (local $mx f32)
+      (local $target f64) (local $acc f64) (local $pick i32)
+    ${loop(
+      "$r",
+      "(local.get $r0)",
+      "(local.get $r1)",
+      `
+      (local.set $px (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $ld)) (i32.const 2))))
+      (local.set $pe (i32.add (local.get $e) (i32.shl (i32.mul (local.get $r) (local.get $V)) (i32.const 2))))
+      (local.set $m ${splat(-3.4e38)})
+      (local.set $mx (f32.const -3.4e38))
+      ${loop4(
+        "$i",
+        "(i32.const 0)",
+        "(local.get $V)",
+        `(local.set $m (f32x4.pmax (local.get $m) (v128.load ${at("$px", "$i")})))`,
+        `(local.set $mx (f32.max (local.get $mx) (f32.load ${at("$px", "$i")})))`,
+      )}
+      (local.set $mx (f32.max (local.get $mx) ${hmax("$m")}))
+      (local.set $target (f64.mul (f64.load (i32.add (local.get $u) (i32.shl (local.get $r) (i32.const 3))))
+        (call $exp_sum (local.get $px) (local.get $pe) (local.get $mx) (local.get $scale) (i32.const 0) (local.get $V))))
+      ;; the walk; rounding can leave it short of the total: then the last index with any weight
+      (local.set $acc (f64.const 0))
+      (local.set $pick (i32.const -1))
+      ${loop(
+        "$i",
+        "(i32.const 0)",
+        "(local.get $V)",
+        `(local.set $acc (f64.add (local.get $acc) (f64.promote_f32 (f32.load ${at("$pe", "$i")}))))
+         (if (f64.lt (local.get $target) (local.get $acc))
+           (then (local.set $pick (local.get $i)) (local.set $i (local.get $V))))`,
+      )}
+      (if (i32.lt_s (local.get $pick) (i32.const 0))
+        (then
+          (local.set $pick (i32.const 0))
+          ${loop(
+            "$i",
+            "(i32.const 1)",
+            "(local.get $V)",
+            `(if (f32.gt (f32.load ${at("$pe", "$i")}) (f32.const 0)) (then (local.set $pick (local.get $i))))`,
+          )}))
+      (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $pick))
+      `,
+    )})
 
   ;; sum of squares of x[i0..i1), accumulated in float64
   (func (export "sumsq") (param $x i32) (param $i0 i32) (param $i1 i32) (result f64)
