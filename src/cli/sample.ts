@@ -1,13 +1,16 @@
 /** `chatforge sample`: continue a prompt with a trained model, token by token. */
 import { readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { generate } from "../infer/generate.js";
+import { generate, generateBatch } from "../infer/generate.js";
 import { openForGeneration } from "../infer/load.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
 import { collect, nonNegativeInt, numberIn, positiveInt } from "./args.js";
 import { addComputeOptions, setupCompute } from "./compute.js";
+
+/** The most continuations decoded together (each one's KV cache takes memory). */
+const MAX_BATCH = 16;
 
 export function registerSample(program: Command): void {
   const cmd = program
@@ -60,7 +63,10 @@ export function registerSample(program: Command): void {
     )
     .option("--stop <text>", "stop when this text is generated (repeatable)", collect, [])
     .addOption(
-      new Option("--samples <n>", "how many continuations")
+      new Option(
+        "--samples <n>",
+        "how many continuations (up to 16 at a time are decoded together, as one batch)",
+      )
         .default(1)
         .argParser(positiveInt("--samples")),
     )
@@ -79,9 +85,13 @@ export function registerSample(program: Command): void {
       await setupCompute(o, false, "decode");
       const run = new RunDir(o.run);
       const tok = await Tokenizer.load(o.tokenizer ?? run.path("tokenizer"));
+      const k = o.showProbs === true ? 5 : (o.showProbs as number | undefined);
+      // several samples without --show-probs are decoded as batches (printed when done)
+      const batch = k ? 1 : Math.min(o.samples, MAX_BATCH);
       const { ckpt, decoder } = await openForGeneration(
         o.checkpoint ?? run.path("checkpoints", "pretrain"),
         tok,
+        batch,
       );
       let prompt: string = o.prompt;
       if (o.promptFile) prompt = (await readFile(o.promptFile, "utf8")) + prompt;
@@ -100,20 +110,33 @@ export function registerSample(program: Command): void {
           "shorten the prompt or the few-shot examples",
         );
       }
-      const k = o.showProbs === true ? 5 : (o.showProbs as number | undefined);
       const show = (s: string) => JSON.stringify(s).slice(1, -1);
+      const sampling = {
+        maxNewTokens: Math.min(o.maxTokens, ckpt.modelConfig.nCtx - ids.length),
+        temperature: o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+        minP: o.minP,
+        repetitionPenalty: o.repetitionPenalty,
+        stopStrings: stops,
+        stopTokens: [eot],
+      };
+      if (batch > 1) {
+        for (let i0 = 0; i0 < o.samples; i0 += batch) {
+          const n = Math.min(batch, o.samples - i0);
+          const gens = generateBatch(decoder, tok, ids, { ...sampling, seed: o.seed + i0 }, n);
+          for (const [j, g] of gens.entries()) {
+            process.stdout.write(`--- sample ${i0 + j + 1} ---\n${prompt}${g.text}\n`);
+            process.stdout.write(`[${g.tokens.length} tokens, stopped by ${g.stop}]\n`);
+          }
+        }
+        return;
+      }
       for (let i = 0; i < o.samples; i++) {
         if (o.samples > 1) process.stdout.write(`--- sample ${i + 1} ---\n`);
         if (!k) process.stdout.write(prompt);
         const g = generate(decoder, tok, ids, {
-          maxNewTokens: Math.min(o.maxTokens, ckpt.modelConfig.nCtx - ids.length),
-          temperature: o.temperature,
-          topK: o.topK,
-          topP: o.topP,
-          minP: o.minP,
-          repetitionPenalty: o.repetitionPenalty,
-          stopStrings: stops,
-          stopTokens: [eot],
+          ...sampling,
           seed: o.seed + i,
           showProbsK: k,
           onText: k ? undefined : (t) => process.stdout.write(t),

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GPT2 } from "../model/gpt2.js";
 import { noGrad } from "../tensor/tensor.js";
-import { generate } from "./generate.js";
+import { initCompute } from "../tensor/wasm/backend.js";
+import { generate, generateBatch } from "./generate.js";
 import { Gpt2Decoder } from "./gpt2-decoder.js";
 
 const cfg = { vocabSize: 97, nCtx: 24, nEmbd: 32, nLayer: 2, nHead: 4 };
@@ -102,5 +103,43 @@ describe("GPT-2 KV-cache decoder", () => {
     assert.equal(byString.stop, "stop-string");
     assert.equal(byString.text, free.text.slice(0, free.text.indexOf(needle)));
     assert.equal(streamed, byString.text);
+  });
+
+  test("generateBatch: each row is what generate gives with its seed, stopping on its own", async () => {
+    await initCompute(2); // the batched path splits over the kernel threads
+    const model = new GPT2(cfg, 7);
+    const one = new Gpt2Decoder(model);
+    const many = new Gpt2Decoder(model, 5);
+    const prompt = [70, 71];
+    for (const o of [
+      { maxNewTokens: 12, temperature: 1, seed: 3 },
+      { maxNewTokens: 12, temperature: 0.8, topK: 20, seed: 11 },
+      { maxNewTokens: 30, temperature: 1, seed: 5, repetitionPenalty: 1.3 },
+    ]) {
+      const rows = generateBatch(many, bytesTok, prompt, o, 5);
+      for (let i = 0; i < 5; i++) {
+        const want = generate(one, bytesTok, prompt, { ...o, seed: o.seed + i });
+        assert.deepEqual(rows[i], want, `options ${JSON.stringify(o)}, row ${i}`);
+      }
+    }
+    // a stop token that some rows reach and others do not
+    const free = generateBatch(many, bytesTok, prompt, { maxNewTokens: 10, seed: 2 }, 5);
+    const stopId = free[0]!.tokens[4]!;
+    const stopped = generateBatch(
+      many,
+      bytesTok,
+      prompt,
+      {
+        maxNewTokens: 10,
+        seed: 2,
+        stopTokens: [stopId],
+      },
+      5,
+    );
+    for (let i = 0; i < 5; i++) {
+      const at = free[i]!.tokens.indexOf(stopId);
+      assert.deepEqual(stopped[i]!.tokens, at < 0 ? free[i]!.tokens : free[i]!.tokens.slice(0, at));
+      assert.equal(stopped[i]!.stop, at < 0 ? "length" : "stop-token");
+    }
   });
 });
