@@ -4,7 +4,7 @@
  * time, tokens/s and MFU; then, when Debian's python3-torch is installed, trains the same model
  * with PyTorch in its best set-up on this machine and prints the ratio.
  *
- * Options (environment): BENCH_STEPS (timed steps, default 5), CHATFORGE_BACKEND, and
+ * Options (environment): BENCH_STEPS (timed steps, default 10), CHATFORGE_BACKEND, and
  * BENCH_CONFIG=small for the 1.35M-parameter config (d 128, 4 layers).
  */
 import { spawnSync } from "node:child_process";
@@ -26,7 +26,7 @@ const cfg: GPT2Config = small
   : { vocabSize: 8192, nCtx: 256, nEmbd: 256, nLayer: 6, nHead: 8 };
 const B = 16;
 const T = cfg.nCtx;
-const STEPS = Number(process.env.BENCH_STEPS ?? 5);
+const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
