@@ -18,7 +18,6 @@
  */
 import {
   type HeadKernels,
-  type Heads,
   headsBackward,
   headsForward,
   scratchFloats,
@@ -34,112 +33,72 @@ export function hostKernels(
 ): Record<string, Fn> {
   const softmaxFwd = wasm.softmax_fwd!;
   const softmaxBwd = wasm.softmax_bwd!;
+  const sgemm = () => {
+    const blas = loadBlas();
+    if (!blas) throw new Error("host kernels: no BLAS library loads on this thread");
+    return blas.sgemm;
+  };
   /** Kernels over F, a view of the whole memory (made per job: the memory may have grown). */
   const ops = (F: Float32Array): HeadKernels => {
-    const blas = loadBlas();
-    if (!blas) throw new Error("attn_blas_*: no BLAS library loads on this thread");
-    const sgemm = blas.sgemm;
+    const mm = sgemm();
     return {
       gemm: (tA, tB, M, N, K, _A, a, lda, _B, b, ldb, beta, _C, c, ldc) =>
-        sgemm(tA, tB, M, N, K, 1, F.subarray(a), lda, F.subarray(b), ldb, beta, F.subarray(c), ldc),
+        mm(tA, tB, M, N, K, 1, F.subarray(a), lda, F.subarray(b), ldb, beta, F.subarray(c), ldc),
       softmaxRows: (_S, s, rows, width, row0, scale) =>
         softmaxFwd(4 * s, 4 * s, width, scale, rows, row0, 0, rows),
       softmaxGradRows: (_P, p, _dS, d, rows, width, row0, scale) =>
         softmaxBwd(4 * p, 4 * d, 4 * d, width, scale, rows, row0, 0, rows),
     };
   };
-  /** The call from byte addresses Q, K, V, Y, saved and the shape arguments. */
-  const heads = (F: Float32Array, addr: number[], shape: number[]): Heads => {
-    const [q, k, v, y, sv] = addr.map((a) => a / 4) as [number, number, number, number, number];
-    const [B, T, hs, H, group, qld, kld, vld, yld, scale] = shape as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    const Hkv = H / group;
-    return {
-      Q: F,
-      q,
-      qld,
-      K: F,
-      k,
-      kld,
-      V: F,
-      v,
-      vld,
-      Y: F,
-      y,
-      yld,
-      saved: F,
-      sv,
-      B,
-      T,
-      H,
-      Hkv,
-      hs,
-      scale,
-    };
+  /**
+   * The attention call from F and the arguments: byte addresses of Q, K, V, Y (0 in the
+   * backward) and saved, then from a[at] B, T, hs, H, group, qld, kld, vld, yld, scale.
+   */
+  const heads = (F: Float32Array, addr: number[], a: number[], at: number) => {
+    const [q, k, v, y, sv] = addr.map((x) => x / 4) as Args;
+    const [B, T, hs, H, group, qld, kld, vld, yld, scale] = a.slice(at, at + 10) as Args;
+    const c = { Q: F, q, qld, K: F, k, kld, V: F, v, vld, Y: F, y, yld, saved: F, sv };
+    return { ...c, B, T, H, Hkv: H / group, hs, scale };
   };
-  /** This thread's scratch (element offset): slot ⌊u0 / per⌋ of the scratch area. */
-  const slot = (scratch: number, per: number, u0: number, T: number) =>
-    scratch / 4 + Math.floor(u0 / per) * scratchFloats(T);
   return {
-    linear_rows: (x, rows, nIn, W, nOut, y, beta, chunk, c0, c1) => {
-      const blas = loadBlas();
-      if (!blas) throw new Error("linear_rows: no BLAS library loads on this thread");
+    linear_rows: (...a) => {
+      const [x, rows, nIn, W, nOut, y, beta, chunk, c0, c1] = a as Args;
+      const mm = sgemm();
       const F = new Float32Array(memory.buffer);
-      const X = F.subarray(x! / 4);
-      for (let c = c0!; c < c1!; c++) {
-        const n0 = c * chunk!;
-        const n = Math.min(chunk!, nOut! - n0);
-        const Wc = F.subarray(W! / 4 + n0 * nIn!);
-        blas.sgemm(
-          false,
-          true,
-          rows!,
-          n,
-          nIn!,
-          1,
-          X,
-          nIn!,
-          Wc,
-          nIn!,
-          beta!,
-          F.subarray(y! / 4 + n0),
-          nOut!,
-        );
+      for (let c = c0; c < c1; c++) {
+        const n0 = c * chunk;
+        const [Wc, Yc] = [F.subarray(W / 4 + n0 * nIn), F.subarray(y / 4 + n0)];
+        const n = Math.min(chunk, nOut - n0);
+        mm(false, true, rows, n, nIn, 1, F.subarray(x / 4), nIn, Wc, nIn, beta, Yc, nOut);
       }
     },
-    attn_blas_fwd: (...a: number[]) => {
+    attn_blas_fwd: (...a) => {
       const F = new Float32Array(memory.buffer);
-      const c = heads(F, a.slice(0, 5), a.slice(5, 15));
-      const [u0, u1] = a.slice(15) as [number, number];
-      headsForward(c, ops(F), u0, u1);
+      const [u0, u1] = a.slice(15) as Args;
+      headsForward(heads(F, a.slice(0, 5), a, 5), ops(F), u0, u1);
     },
-    attn_blas_bwd: (...a: number[]) => {
+    attn_blas_bwd: (...a) => {
       const F = new Float32Array(memory.buffer);
-      const [Q, K, V, dY, saved, scratch, per, gQ, gK, gV] = a.slice(0, 10) as number[];
-      const c = heads(F, [Q!, K!, V!, 0, saved!], a.slice(10, 20));
-      const [u0, u1] = a.slice(20) as [number, number];
-      const grad = (x: number) => (x ? F : null);
+      const [Q, K, V, dY, saved, scratch, per, gQ, gK, gV] = a as Args;
+      const [u0, u1] = a.slice(20) as Args;
+      const c = heads(F, [Q, K, V, 0, saved], a, 10);
+      const g = (x: number) => (x ? F : null);
       const grads = {
         dY: F,
-        dy: dY! / 4,
-        gQ: grad(gQ!),
-        gq: gQ! / 4,
-        gK: grad(gK!),
-        gk: gK! / 4,
-        gV: grad(gV!),
-        gv: gV! / 4,
+        dy: dY / 4,
+        gQ: g(gQ),
+        gq: gQ / 4,
+        gK: g(gK),
+        gk: gK / 4,
+        gV: g(gV),
+        gv: gV / 4,
       };
-      headsBackward(c, grads, ops(F), F, slot(scratch!, per!, u0, c.T), u0, u1);
+      // this thread's scratch: slot ⌊u0 / per⌋ of the scratch area
+      const sc = scratch / 4 + Math.floor(u0 / per) * scratchFloats(c.T);
+      headsBackward(c, grads, ops(F), F, sc, u0, u1);
     },
   };
 }
+
+/** Unpacked numeric arguments (the callers in backend.ts and linear.ts pass them all). */
+type Args = number[] & { [i: number]: number };
