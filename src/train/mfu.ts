@@ -15,8 +15,11 @@ export function flopsPerToken(params: number, nLayer: number, nCtx: number, nEmb
   return 6 * params + 12 * nLayer * nCtx * nEmbd;
 }
 
-/** The sgemm rate (GFLOP/s) of the active backend at n³, best of `reps`. */
-export function measurePeakGflops(n = 1024, reps = 4): number {
+/**
+ * The sgemm rate (GFLOP/s) of the active backend at n³, best of `reps` (the best, because a
+ * busy machine only ever makes a run slower).
+ */
+export function measurePeakGflops(n = 1024, reps = 8): number {
   return scope(() => {
     const a = alloc(n * n).fill(0.5);
     const b = alloc(n * n).fill(0.25);
@@ -33,10 +36,11 @@ export function measurePeakGflops(n = 1024, reps = 4): number {
 }
 
 /**
- * Training tokens/s of a model config on this machine: a few full steps (forward, backward,
- * AdamW) on random tokens after two warm-up steps. Used to size time-boxed runs.
+ * Training tokens/s of a model config on this machine: the best of a few full steps (forward,
+ * backward, AdamW) on random tokens after two warm-up steps. Used to size time-boxed runs; the
+ * best step, so that other work running at the same moment costs less of the budget.
  */
-export function measureTrainThroughput(cfg: ModelConfig, B: number, T: number, steps = 3): number {
+export function measureTrainThroughput(cfg: ModelConfig, B: number, T: number, steps = 6): number {
   const model = createModel(cfg, 0);
   const opt = new AdamW(defaultGroups(model.params, 0.1), { lr: 1e-4 });
   const rng = new Rng(0);
