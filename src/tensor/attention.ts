@@ -122,6 +122,11 @@ export function setFusedAttention(choose: (() => FusedAttention | null) | null):
   fused = choose;
 }
 
+/** The installed chooser of the fused attention, if any. */
+export function fusedAttention(): (() => FusedAttention | null) | null {
+  return fused;
+}
+
 /**
  * One call of decoding attention over a KV cache (see infer/kv-cache.ts): q rows r = b·n + i
  * start at q[qOff + r·qStride]; K, V are one layer's cache [B, nCtx, kvDim]; out is
@@ -310,8 +315,15 @@ function core(
       };
       if (fast?.supports(hs, T, dy, gq, gk, gv)) fast.backward(heads, grads);
       else {
-        const scratch = empty(scratchFloats(T), dt);
-        headsBackward(heads, grads, backendHeadKernels(), scratch, 0, 0, units);
+        const ops = backendHeadKernels();
+        let c = heads;
+        if (fast) {
+          // the fast forward kept P in its own layout: redo the forward in the loops' layout
+          const saved = empty(savedFloats(B, H, T), dt);
+          c = { ...heads, saved, Y: empty(y.length, dt) };
+          headsForward(c, ops, 0, units);
+        }
+        headsBackward(c, grads, ops, empty(scratchFloats(T), dt), 0, 0, units);
       }
       if (rope) {
         if (gq) rotate(gq, gq, q.off, q.ld, B, T, H, hs, rope, -1);

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { attention, attentionPacked, ropeTables } from "./attention.js";
+import {
+  attention,
+  attentionPacked,
+  fusedAttention,
+  ropeTables,
+  setFusedAttention,
+} from "./attention.js";
 import { type BackendName, getBackend, setBackend } from "./backend.js";
 import { gradCheck, randn } from "./gradcheck.js";
 import {
@@ -23,7 +29,7 @@ import {
   swiglu,
 } from "./ops.js";
 import { Rng } from "./rng.js";
-import type { Tensor } from "./tensor.js";
+import { backward, type Tensor, tensor } from "./tensor.js";
 import { initCompute } from "./wasm/backend.js";
 
 const GRAD_TOL = 1e-6; // float64 analytic vs central differences (h = 1e-6)
@@ -304,6 +310,47 @@ test("attention: causal MHA, GQA, RoPE, odd sizes", () => {
     [3, 1, 4],
     [3, 1, 4],
   ]);
+});
+
+test("attention: a backward the fast path cannot take redoes the forward in the loops' layout", () => {
+  const real = fusedAttention();
+  const x = randn(new Rng(4), [2, 128, 192]).values;
+  const run = () => {
+    const qkv = tensor(x, [2, 128, 192], "f32");
+    qkv.requiresGrad = true;
+    const y = attentionPacked(qkv, { nHead: 2, headSize: 32 });
+    backward(
+      y,
+      Float32Array.from({ length: y.size }, (_, i) => Math.sin(i)),
+    );
+    return [Float32Array.from(y.data), Float32Array.from(qkv.grad!)];
+  };
+  try {
+    for (const be of BACKENDS.filter((b) => b !== "js")) {
+      setBackend(be, 2);
+      setFusedAttention(real);
+      const impl = real?.();
+      if (!impl) continue;
+      const [y0, g0] = run();
+      let calls = 0; // the forward's check passes, the backward's fails
+      setFusedAttention(() => ({
+        ...impl,
+        supports: (...a) => calls++ === 0 && impl.supports(...a),
+      }));
+      const [y1, g1] = run();
+      assert.equal(calls, 2, `${be}: both checks were made`);
+      for (const [a, b, what] of [
+        [y1, y0, "y"],
+        [g1, g0, "grad"],
+      ] as const) {
+        let err = 0;
+        for (let i = 0; i < a!.length; i++) err = Math.max(err, Math.abs(a![i]! - b![i]!));
+        assert.ok(err < 1e-4, `${be} ${what}: ${err}`);
+      }
+    }
+  } finally {
+    setFusedAttention(real);
+  }
 });
 
 test("shape errors name the op and the shapes", () => {
