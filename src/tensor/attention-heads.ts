@@ -139,28 +139,51 @@ function unitHeads(c: Heads, u: number) {
   };
 }
 
-/** Y (and P, in `saved`) for units [u0, u1): S = Q Kᵀ, P = causal softmax(scale·S), Y = P V. */
-export function headsForward(c: Heads, ops: HeadKernels, u0: number, u1: number): void {
-  const { T, hs } = c;
-  const Tb = causalBlock(T);
+/**
+ * Visits the causal row blocks of every query head of units [u0, u1), in a fixed order: the
+ * block's first row r0, its width n = r0 + Tb (keys 0..n: the causal blocks up to the diagonal),
+ * and element offsets of the head's rows r0.. in Q and Y, of its kv head in K and V, and of the
+ * block's probabilities in `saved` (block i stored as Tb × n).
+ */
+function forEachBlock(
+  c: Heads,
+  u0: number,
+  u1: number,
+  visit: (b: {
+    r0: number;
+    n: number;
+    q: number;
+    y: number;
+    k: number;
+    v: number;
+    p: number;
+  }) => void,
+): void {
+  const Tb = causalBlock(c.T);
   const group = c.H / c.Hkv;
   for (let u = u0; u < u1; u++) {
     const at = unitHeads(c, u);
     for (let g = 0; g < group; g++) {
       const h = at.head(g);
-      let pb = h.p;
-      for (let r0 = 0; r0 < T; r0 += Tb) {
-        // rows r0..r0+Tb see keys 0..n (the causal blocks up to the diagonal)
+      let p = h.p;
+      for (let r0 = 0; r0 < c.T; r0 += Tb) {
         const n = r0 + Tb;
-        const q = c.q + h.q + r0 * c.qld;
-        ops.gemm(false, true, Tb, n, hs, c.Q, q, c.qld, c.K, at.k, c.kld, 0, c.saved, pb, n);
-        ops.softmaxRows(c.saved, pb, Tb, n, r0, c.scale);
-        const y = c.y + h.y + r0 * c.yld;
-        ops.gemm(false, false, Tb, hs, n, c.saved, pb, n, c.V, at.v, c.vld, 0, c.Y, y, c.yld);
-        pb += Tb * n;
+        visit({ r0, n, q: h.q + r0 * c.qld, y: h.y + r0 * c.yld, k: at.k, v: at.v, p });
+        p += Tb * n;
       }
     }
   }
+}
+
+/** Y (and P, in `saved`) for units [u0, u1): S = Q Kᵀ, P = causal softmax(scale·S), Y = P V. */
+export function headsForward(c: Heads, ops: HeadKernels, u0: number, u1: number): void {
+  const Tb = causalBlock(c.T);
+  const P = c.saved;
+  forEachBlock(c, u0, u1, ({ r0, n, q, y, k, v, p }) => {
+    ops.gemm(false, true, Tb, n, c.hs, c.Q, c.q + q, c.qld, c.K, k, c.kld, 0, P, p, n);
+    ops.softmaxRows(P, p, Tb, n, r0, c.scale);
+    ops.gemm(false, false, Tb, c.hs, n, P, p, n, c.V, v, c.vld, 0, c.Y, c.y + y, c.yld);
+  });
 }
 
 /**
@@ -176,35 +199,24 @@ export function headsBackward(
   u0: number,
   u1: number,
 ): void {
-  const { T, hs } = c;
-  const Tb = causalBlock(T);
-  const group = c.H / c.Hkv;
+  const { hs } = c;
+  const Tb = causalBlock(c.T);
   const P = c.saved;
-  for (let u = u0; u < u1; u++) {
-    const at = unitHeads(c, u);
-    for (let g = 0; g < group; g++) {
-      const h = at.head(g);
-      let pb = h.p;
-      for (let r0 = 0; r0 < T; r0 += Tb) {
-        const n = r0 + Tb;
-        const q = c.q + h.q + r0 * c.qld;
-        const dy = d.dy + h.y + r0 * c.yld;
-        ops.gemm(false, true, Tb, n, hs, d.dY, dy, c.yld, c.V, at.v, c.vld, 0, scratch, sc, n);
-        ops.softmaxGradRows(P, pb, scratch, sc, Tb, n, r0, c.scale);
-        if (d.gV) {
-          const gv = d.gv - c.v + at.v;
-          ops.gemm(true, false, n, hs, Tb, P, pb, n, d.dY, dy, c.yld, 1, d.gV, gv, c.vld);
-        }
-        if (d.gQ) {
-          const gq = d.gq + h.q + r0 * c.qld;
-          ops.gemm(false, false, Tb, hs, n, scratch, sc, n, c.K, at.k, c.kld, 1, d.gQ, gq, c.qld);
-        }
-        if (d.gK) {
-          const gk = d.gk - c.k + at.k;
-          ops.gemm(true, false, n, hs, Tb, scratch, sc, n, c.Q, q, c.qld, 1, d.gK, gk, c.kld);
-        }
-        pb += Tb * n;
-      }
+  forEachBlock(c, u0, u1, ({ r0, n, q, y, k, v, p }) => {
+    const dy = d.dy + y;
+    ops.gemm(false, true, Tb, n, hs, d.dY, dy, c.yld, c.V, v, c.vld, 0, scratch, sc, n);
+    ops.softmaxGradRows(P, p, scratch, sc, Tb, n, r0, c.scale);
+    if (d.gV) {
+      const gv = d.gv - c.v + v;
+      ops.gemm(true, false, n, hs, Tb, P, p, n, d.dY, dy, c.yld, 1, d.gV, gv, c.vld);
     }
-  }
+    if (d.gQ) {
+      const gq = d.gq + q;
+      ops.gemm(false, false, Tb, hs, n, scratch, sc, n, c.K, k, c.kld, 1, d.gQ, gq, c.qld);
+    }
+    if (d.gK) {
+      const gk = d.gk - c.k + k;
+      ops.gemm(true, false, n, hs, Tb, scratch, sc, n, c.Q, c.q + q, c.qld, 1, d.gK, gk, c.kld);
+    }
+  });
 }
