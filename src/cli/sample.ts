@@ -6,8 +6,9 @@ import { openForGeneration } from "../infer/load.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
-import { collect, nonNegativeInt, numberIn, positiveInt } from "./args.js";
+import { collect, positiveInt } from "./args.js";
 import { addComputeOptions, setupCompute } from "./compute.js";
+import { addSamplingOptions, samplingFrom } from "./sampling-options.js";
 
 /** The most continuations decoded together (each one's KV cache takes memory). */
 const MAX_BATCH = 16;
@@ -36,31 +37,6 @@ export function registerSample(program: Command): void {
         .default(128)
         .argParser(positiveInt("--max-tokens")),
     )
-    .addOption(
-      new Option("-t, --temperature <x>", "0 = greedy; higher = more random")
-        .default(0.8)
-        .argParser(numberIn("--temperature", 0, 100)),
-    )
-    .addOption(
-      new Option("--top-k <n>", "sample among the k most likely tokens (0 = off)")
-        .default(0)
-        .argParser(nonNegativeInt("--top-k")),
-    )
-    .addOption(
-      new Option("--top-p <x>", "nucleus sampling mass (1 = off)")
-        .default(1)
-        .argParser(numberIn("--top-p", 1e-9, 1)),
-    )
-    .addOption(
-      new Option("--min-p <x>", "drop tokens below min-p × the top probability (0 = off)")
-        .default(0)
-        .argParser(numberIn("--min-p", 0, 0.999)),
-    )
-    .addOption(
-      new Option("--repetition-penalty <x>", "> 1 discourages repeating context tokens (1 = off)")
-        .default(1)
-        .argParser(numberIn("--repetition-penalty", 0.01, 100)),
-    )
     .option("--stop <text>", "stop when this text is generated (repeatable)", collect, [])
     .addOption(
       new Option(
@@ -69,11 +45,6 @@ export function registerSample(program: Command): void {
       )
         .default(1)
         .argParser(positiveInt("--samples")),
-    )
-    .addOption(
-      new Option("--seed <n>", "random seed (same seed, same text)")
-        .default(1)
-        .argParser(nonNegativeInt("--seed")),
     )
     .addOption(
       new Option(
@@ -113,11 +84,7 @@ export function registerSample(program: Command): void {
       const show = (s: string) => JSON.stringify(s).slice(1, -1);
       const sampling = {
         maxNewTokens: Math.min(o.maxTokens, ckpt.modelConfig.nCtx - ids.length),
-        temperature: o.temperature,
-        topK: o.topK,
-        topP: o.topP,
-        minP: o.minP,
-        repetitionPenalty: o.repetitionPenalty,
+        ...samplingFrom(o),
         stopStrings: stops,
         stopTokens: [eot],
       };
@@ -156,5 +123,6 @@ export function registerSample(program: Command): void {
         process.stdout.write(`\n[${g.tokens.length} tokens, stopped by ${g.stop}]\n`);
       }
     });
+  addSamplingOptions(cmd, { temperature: 0.8 });
   addComputeOptions(cmd);
 }

@@ -47,6 +47,8 @@ export interface Generation {
   tokens: number[];
   text: string;
   stop: "length" | "stop-token" | "stop-string" | "context";
+  /** The stop token that ended generation (when stop is "stop-token"). */
+  stopToken?: number;
 }
 
 export function generate(
@@ -133,6 +135,7 @@ class Continuation {
   #text = "";
   #emitted = 0;
   #stop: Generation["stop"] = "length";
+  #stopToken: number | undefined;
   readonly #utf8 = new TextDecoder("utf-8", { fatal: false });
   readonly #stopTokens: Set<number>;
   readonly #stopStrings: string[];
@@ -150,7 +153,10 @@ class Continuation {
 
   /** Takes the next token; false when the sequence has ended (stop token, string, context). */
   push(id: number, contextLength: number): boolean {
-    if (this.#stopTokens.has(id)) return this.#end("stop-token");
+    if (this.#stopTokens.has(id)) {
+      this.#stopToken = id;
+      return this.#end("stop-token");
+    }
     this.tokens.push(id);
     this.context.push(id);
     this.#text += this.#utf8.decode(this.tokenizer.decodeBytes([id]), { stream: true });
@@ -180,7 +186,9 @@ class Continuation {
     if (this.onText && this.#text.length > this.#emitted) {
       this.onText(this.#text.slice(this.#emitted));
     }
-    return { tokens: this.tokens, text: this.#text, stop: this.#stop };
+    const g: Generation = { tokens: this.tokens, text: this.#text, stop: this.#stop };
+    if (this.#stopToken !== undefined) g.stopToken = this.#stopToken;
+    return g;
   }
 }
 
