@@ -14,12 +14,14 @@
  *   tokenizer.ggml.bos_token_id / eos_token_id  u32   <|endoftext|>
  *   tokenizer.ggml.add_bos_token / add_eos_token false (we add special tokens ourselves)
  *   tokenizer.ggml.eot_token_id u32, tokenizer.chat_template string: when the tokenizer has the
- *                                                      ChatML tokens (<|im_end|> ends a turn)
+ *                                                      chat tokens (<|im_end|> ends a turn; the
+ *                                                      template is src/chat/template.ts)
  *
  * Merges are recovered from the ranks: tiktoken-style tokenizers store only ranked byte strings.
  * For each multi-byte token, in rank order, BPE is run on its bytes using only lower-ranked tokens;
  * it stops with exactly two parts, and that pair is the merge that creates the token.
  */
+import { CHATML_TEMPLATE, hasChatTokens } from "../../chat/template.js";
 import { CL100K_PATTERN, R50K_PATTERN } from "../../tokenizer/index.js";
 import { UserError } from "../../util/errors.js";
 import { type GgufType, type GgufValue, kv } from "./gguf.js";
@@ -153,16 +155,6 @@ export function buildGgufVocab(tok: TokenizerSource): GgufVocab {
   return { tokens, tokenTypes, merges, unreachable };
 }
 
-/**
- * Our chat layout (DESIGN.md §3, ChatML as GPT-4o's tokenizer shows it) as the Jinja template
- * llama.cpp, LM Studio and Ollama render prompts with:
- * `<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>`.
- */
-export const CHATML_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '<|im_sep|>' + " +
-  "message['content'] + '<|im_end|>' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant<|im_sep|>' }}{% endif %}";
-
 /** The tokenizer.* metadata entries for `tok`. */
 export function tokenizerMetadata(tok: TokenizerSource): Map<string, GgufValue> {
   const pre = ggufPreTokenizer(tok.pattern);
@@ -184,11 +176,7 @@ export function tokenizerMetadata(tok: TokenizerSource): Map<string, GgufValue> 
     m.set("tokenizer.ggml.eos_token_id", kv.u32(eot));
   }
   const imEnd = tok.specialTokens.get("<|im_end|>");
-  if (
-    imEnd !== undefined &&
-    tok.specialTokens.has("<|im_start|>") &&
-    tok.specialTokens.has("<|im_sep|>")
-  ) {
+  if (imEnd !== undefined && hasChatTokens(tok.specialTokens)) {
     m.set("tokenizer.ggml.eot_token_id", kv.u32(imEnd));
     m.set("tokenizer.chat_template", kv.str(CHATML_TEMPLATE));
   }
