@@ -6,7 +6,8 @@
  *
  * No BOS: a conversation starts at `<|im_start|>`; turns follow each other with no separator. The
  * role name between `<|im_start|>` and `<|im_sep|>` is ordinary text. A `tool` message (an
- * OpenAI-style tool result) is a turn of its own, `<|im_start|>tool<|im_sep|>…<|im_end|>`.
+ * OpenAI-style tool result) is a turn of its own, `<|im_start|>tool<|im_sep|>…<|im_end|>`; OpenAI's
+ * `developer` role renders as `system`.
  *
  * The mask rules live in `assistantContent` and `renderMessages` below. mask[i] = 1 (trained on):
  * assistant content, including the tool-call spans it writes (`<|python_start|>…<|python_end|>`,
@@ -28,7 +29,7 @@ import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { UserError } from "../util/errors.js";
 import { CHAT_TOKENS, type Conversation, type Message } from "./conversation.js";
 import { TEMPLATE_TOKENS } from "./template.js";
-import { type ConversationEnd, checkConversation } from "./validate.js";
+import { type ConversationEnd, checkConversation, normalizeRole } from "./validate.js";
 
 /** The spans assistant content may contain, and whether the model is trained to write them. */
 export const SPANS = [
@@ -179,9 +180,10 @@ export function renderMessages(
     }
   };
   messages.forEach((msg, i) => {
-    push([t.imStart, ...tok.encodeOrdinary(msg.role), t.imSep], 0);
-    if (msg.role === "assistant") {
-      const at = `${opts.where ?? "conversation"}: message ${i + 1}`;
+    const at = `${opts.where ?? "conversation"}: message ${i + 1}`;
+    const role = normalizeRole(msg.role, at);
+    push([t.imStart, ...tok.encodeOrdinary(role), t.imSep], 0);
+    if (role === "assistant") {
       const c = assistantContent(tok, t, msg.content, at);
       push(c.ids, c.mask);
       push([t.imEnd], 1);

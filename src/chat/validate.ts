@@ -106,8 +106,7 @@ export function checkConversation(messages: readonly Message[], opts: CheckOptio
   let prev: Role | "start" = "start";
   messages.forEach((m, i) => {
     const at = `${where}: message ${i + 1}`;
-    const role = m?.role;
-    if (!(ROLES as readonly unknown[]).includes(role)) normalizeRole(role, at); // throws
+    const role = normalizeRole(m?.role, at); // developer → system; unknown roles throw
     if (typeof m.content !== "string") {
       throw new UserError(`${at} (${role}): content must be a string, not ${typeof m.content}`);
     }
