@@ -26,6 +26,8 @@ export interface Score {
   reward: number;
   /** Why, in a few words ("names itself ChatGPT", "answer 1809 not found"). */
   reason: string;
+  /** Secondary signals a report may show beside correctness (identity: did it answer the topic). */
+  details?: Record<string, unknown>;
 }
 
 /** What a model and its run are: the identity task answers with these. */
