@@ -11,8 +11,11 @@
  *   only whole, through `ignore_merges`.
  * - Special tokens are `added_tokens` (HF always matches them in the input: compare with our
  *   `encode(text, { allowedSpecial: "all" })`).
+ * - `tokenizer_config.json`: special tokens, eos, and the chat template (see
+ *   `huggingFaceTokenizerConfig`).
  */
 import { join } from "node:path";
+import { CHATML_TEMPLATE, hasChatTokens } from "../chat/template.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { mergeShort } from "./bpe.js";
 import { translatePattern } from "./regex.js";
@@ -91,15 +94,47 @@ export function toHuggingFaceJson(tok: Tokenizer): Record<string, unknown> {
   };
 }
 
+/**
+ * The `tokenizer_config.json` object for `tok`. Every special token is listed in
+ * `added_tokens_decoder` (special, never split or stripped). With the chat tokens it carries our
+ * `chat_template` (src/chat/template.ts, the same string as GGUF's `tokenizer.chat_template`),
+ * `eos_token` `<|im_end|>` (what ends an assistant turn, so generation stops there) and `pad_token`
+ * `<|endoftext|>`; without them `eos_token` is `<|endoftext|>`. `bos_token` is `<|endoftext|>` as
+ * in the GGUF export, and nothing is added automatically (the `tokenizer.json` has no
+ * post-processor; rendered conversations start at `<|im_start|>`).
+ */
+export function huggingFaceTokenizerConfig(tok: Tokenizer): Record<string, unknown> {
+  const eot = tok.specialTokens.has("<|endoftext|>") ? "<|endoftext|>" : null;
+  const chat = hasChatTokens(tok.specialTokens);
+  const specials = [...tok.specialTokens].sort((a, b) => a[1] - b[1]);
+  const decoder: Record<string, unknown> = {};
+  for (const [content, id] of specials) {
+    decoder[String(id)] = {
+      content,
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+      special: true,
+    };
+  }
+  const named = new Set([eot, chat ? "<|im_end|>" : null]);
+  return {
+    tokenizer_class: "PreTrainedTokenizerFast",
+    added_tokens_decoder: decoder,
+    additional_special_tokens: specials.map(([s]) => s).filter((s) => !named.has(s)),
+    bos_token: eot,
+    eos_token: chat ? "<|im_end|>" : eot,
+    ...(chat ? { pad_token: eot, chat_template: CHATML_TEMPLATE } : {}),
+    add_bos_token: false,
+    add_eos_token: false,
+    clean_up_tokenization_spaces: false,
+    model_max_length: 1_000_000,
+  };
+}
+
 /** Writes `tokenizer.json` and `tokenizer_config.json` into `dir`. */
 export async function exportHuggingFace(tok: Tokenizer, dir: string): Promise<void> {
   await writeJsonAtomic(join(dir, "tokenizer.json"), toHuggingFaceJson(tok));
-  const eot = tok.specialTokens.has("<|endoftext|>") ? "<|endoftext|>" : null;
-  await writeJsonAtomic(join(dir, "tokenizer_config.json"), {
-    tokenizer_class: "PreTrainedTokenizerFast",
-    bos_token: eot,
-    eos_token: eot,
-    clean_up_tokenization_spaces: false,
-    model_max_length: 1_000_000,
-  });
+  await writeJsonAtomic(join(dir, "tokenizer_config.json"), huggingFaceTokenizerConfig(tok));
 }
