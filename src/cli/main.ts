@@ -5,11 +5,13 @@
 import { Command } from "commander";
 import { formatError } from "../util/errors.js";
 import { packageVersion } from "../util/versions.js";
+import { registerChat } from "./chat.js";
 import { registerCompute } from "./compute.js";
 import { registerCorpus } from "./corpus.js";
 import { registerData } from "./data.js";
 import { registerExport } from "./export.js";
 import { registerSample } from "./sample.js";
+import { registerSft } from "./sft.js";
 import { registerSpeedrun } from "./speedrun.js";
 import { registerTokenizer } from "./tokenizer.js";
 import { registerTrain } from "./train.js";
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerTokenizer(program);
   registerTrain(program);
   registerSample(program);
+  registerSft(program);
+  registerChat(program);
   registerSpeedrun(program);
   registerExport(program);
   registerCompute(program);

@@ -10,10 +10,13 @@ import { addComputeOptions, setupCompute } from "./compute.js";
 export function registerSpeedrun(program: Command): void {
   const cmd = program
     .command("speedrun")
-    .summary("every stage end to end: corpus → data → tokenizer → shards → pretraining → report")
+    .summary(
+      "every stage end to end: corpus → data → tokenizer → shards → pretraining → SFT → eval → report",
+    )
     .description(
       "Runs the whole pipeline into runs/<run>/ and writes runs/<run>/report.md:\n" +
-        "  corpus build → data run → tokenizer train → data tokenize → train → samples. " +
+        "  corpus build → data run → tokenizer train → data tokenize → train → samples → sft → " +
+        "eval (the chat model on the tasks' held-out test splits). " +
         "Stages already complete are reused, and training resumes from its last checkpoint, so an " +
         "interrupted speedrun is continued by running the same command again.",
     )
@@ -45,6 +48,21 @@ export function registerSpeedrun(program: Command): void {
         "at most n documents per packaged dataset (quick checks)",
       ).argParser(positiveInt("--limit")),
     )
+    .addOption(
+      new Option("--sft-minutes <m>", "SFT time budget: the step count is measured to fit it")
+        .default(3)
+        .argParser(numberIn("--sft-minutes", 0.05, 10000)),
+    )
+    .addOption(
+      new Option("--sft-steps <n>", "SFT steps (overrides --sft-minutes)").argParser(
+        positiveInt("--sft-steps"),
+      ),
+    )
+    .addOption(
+      new Option("--eval-limit <n>", "at most n test examples per task (quick checks)").argParser(
+        positiveInt("--eval-limit"),
+      ),
+    )
     .option("--prompt <text>", "sample prompts (repeatable)", collect, [])
     .option("-q, --quiet", "no progress bars", false)
     .action(async (o) => {
@@ -60,12 +78,17 @@ export function registerSpeedrun(program: Command): void {
         prompts: (o.prompt as string[]).length
           ? o.prompt
           : ["The President said that", "Call me Ishmael. Some years ago", "The whale"],
+        sftMinutes: o.sftMinutes,
+        sftSteps: o.sftSteps,
+        evalLimit: o.evalLimit,
         quiet: o.quiet,
       });
       const total = r.timings.reduce((a, t) => a + t.seconds, 0);
       const v = r.train.finalVal;
       process.stdout.write(
-        `\nspeedrun done in ${formatDuration(total)}${v ? `: val loss ${v.loss.toFixed(3)}, ${v.bpb.toFixed(3)} bits/byte` : ""}\nreport: ${r.reportPath}\n`,
+        `\nspeedrun done in ${formatDuration(total)}${v ? `: val loss ${v.loss.toFixed(3)}, ${v.bpb.toFixed(3)} bits/byte` : ""}\n` +
+          `chat model on held-out tests: ${r.chatEval.tasks.map((t) => `${t.task} ${(100 * t.accuracy).toFixed(1)}%`).join(", ")}; ${(100 * r.chatEval.ended.fraction).toFixed(1)}% of replies closed with <|im_end|>\n` +
+          `report: ${r.reportPath}\nchat with it: node bin/chatforge.js chat --run ${o.run}\n`,
       );
     });
   addComputeOptions(cmd);

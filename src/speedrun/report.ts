@@ -6,10 +6,14 @@
 import type { CorpusSummary } from "../corpus/index.js";
 import { type Funnel, formatFunnel } from "../data/pipeline.js";
 import type { TokenizeSummary } from "../data/tokenize.js";
+import type { ChatEval } from "../eval/chat-eval.js";
+import type { SftResult } from "../post/sft.js";
+import type { SftData } from "../post/sft-data.js";
 import { type CompressionRow, formatCompressionReport } from "../tokenizer/report.js";
 import type { TrainStats } from "../tokenizer/train.js";
 import type { TrainResult } from "../train/trainer.js";
 import { formatBytes, formatCount, formatDuration } from "../util/progress.js";
+import { barChartSvg } from "../util/svg-plot.js";
 
 export interface StageTiming {
   name: string;
@@ -32,8 +36,37 @@ export interface ReportInput {
   };
   shards: TokenizeSummary;
   train: TrainResult;
+  sft: { result: SftResult; data: SftData; mixture: Record<string, number> };
+  chatEval: ChatEval;
   presetName: string;
 }
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Knowledge QA accuracy by how often pretraining saw the entity, as a bar chart. */
+export function knowledgePlot(e: ChatEval): string {
+  return barChartSvg(
+    e.knowledgeByBucket.map((b) => ({
+      label: b.bucket,
+      value: b.accuracy,
+      lo: b.ci95[0],
+      hi: b.ci95[1],
+      note: `n = ${b.n}`,
+    })),
+    {
+      title: "knowledge QA (held-out entities) by mentions in pretraining",
+      xLabel: "training documents that state the entity's facts",
+      yLabel: "accuracy",
+      yMax: 1,
+    },
+  );
+}
+
+/** One line of a reply for a markdown table or quote. */
+const oneLine = (s: string, max = 160) => {
+  const t = s.replace(/\s+/g, " ").trim();
+  return (t.length > max ? `${t.slice(0, max)}…` : t).replace(/\|/g, "\\|");
+};
 
 const code = (s: string) => `\`\`\`\n${s}\n\`\`\``;
 
@@ -124,6 +157,68 @@ export function speedrunReport(r: ReportInput): string {
   for (const smp of tr.samples) L.push(`> **${smp.prompt}**${smp.text.replace(/\n/g, " ⏎ ")}`, "");
   L.push(
     `Try more: \`node bin/chatforge.js sample --run ${r.runName} --prompt "..." --show-probs\``,
+    "",
+  );
+
+  const f = r.sft.result;
+  const d = r.sft.data;
+  L.push("## 7. Supervised fine-tuning (the chat model)", "");
+  L.push(
+    `Conversations in the chat layout (\`<|im_start|>role<|im_sep|>…<|im_end|>\`), loss on the assistant's tokens and the \`<|im_end|>\` closing them only; ${d.train.rows} rows of ${d.train.T} tokens, ${f.state.step} steps in ${formatDuration(f.state.seconds)} (${formatCount(f.tokensPerSecond)} tokens/s, ${formatCount(f.trainedTokensPerSecond)} of them trained on).`,
+    "",
+  );
+  L.push("| source | weight | conversations | tokens | trained on |", "|---|---:|---:|---:|---:|");
+  for (const [name, st] of Object.entries(d.sources))
+    L.push(
+      `| ${name} | ${r.sft.mixture[name] ?? "file"} | ${st.conversations} | ${formatCount(st.tokens)} | ${formatCount(st.trained)} |`,
+    );
+  L.push("");
+  if (f.finalVal !== undefined)
+    L.push(
+      `Validation loss on the tasks' val splits (assistant tokens): **${f.finalVal.toFixed(3)}** nats/token.`,
+      "",
+    );
+  L.push("![SFT loss curve](plots/sft-loss.svg)", "");
+
+  const e = r.chatEval;
+  L.push("## 8. The chat model on held-out tests", "");
+  L.push(
+    "Each task's test split: phrasings (identity, smalltalk), entities (knowledge QA) and words (spelling) that SFT never trained on. Greedy decoding, replies up to 64 tokens.",
+    "",
+  );
+  L.push(
+    "| task | examples | correct | accuracy | 95% interval | closed with `<|im_end|>` |",
+    "|---|---:|---:|---:|---|---:|",
+  );
+  for (const t of e.tasks)
+    L.push(
+      `| ${t.task} | ${t.n} | ${t.correct} | **${pct(t.accuracy)}** | ${pct(t.ci95[0])}–${pct(t.ci95[1])} | ${pct(t.n ? t.ended / t.n : 0)} |`,
+    );
+  L.push(`| all | ${e.ended.n} | | | | ${pct(e.ended.fraction)} |`, "");
+  if (e.knowledgeByBucket.length) {
+    L.push(
+      "Knowledge QA by how often pretraining saw the entity (training documents, after filtering and dedup, that state its facts):",
+      "",
+    );
+    L.push("| mentions | questions | accuracy | 95% interval |", "|---|---:|---:|---|");
+    for (const b of e.knowledgeByBucket)
+      L.push(`| ${b.bucket} | ${b.n} | ${pct(b.accuracy)} | ${pct(b.ci95[0])}–${pct(b.ci95[1])} |`);
+    L.push("", "![knowledge accuracy by mentions](plots/knowledge-by-mentions.svg)", "");
+  }
+  L.push("Held-out conversations (the first test examples of each task, right and wrong):", "");
+  for (const t of e.tasks) {
+    L.push(`**${t.task}**`, "");
+    L.push("| prompt | reply | |", "|---|---|---|");
+    const right = t.examples.filter((x) => x.score.correct).slice(0, 3);
+    const wrong = t.examples.filter((x) => !x.score.correct).slice(0, 2);
+    for (const x of [...right, ...wrong])
+      L.push(
+        `| ${oneLine(x.prompt, 80)} | ${oneLine(x.reply)}${x.ended ? "" : " ✂"} | ${x.score.correct ? "✓" : `✗ ${oneLine(x.score.reason, 60)}`} |`,
+      );
+    L.push("");
+  }
+  L.push(
+    `Talk to it: \`node bin/chatforge.js chat --run ${r.runName}\` (✂ = cut by the length limit).`,
     "",
   );
   return `${L.join("\n")}\n`;

@@ -3,7 +3,8 @@
  * directory, then a report. Each stage is skipped when its output is already complete, so an
  * interrupted speedrun continues where it stopped (training resumes from its checkpoint).
  *
- *   corpus build → data run → tokenizer train → data tokenize → train → samples → report.md
+ *   corpus build → data run → tokenizer train → data tokenize → train → samples
+ *     → sft → eval (the tasks' test splits) → report.md
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -13,6 +14,12 @@ import { defaultDataConfig } from "../data/config.js";
 import { runLocal } from "../data/executor.js";
 import type { Funnel } from "../data/pipeline.js";
 import { type TokenizeSummary, tokenizeData } from "../data/tokenize.js";
+import { type ChatEval, evalChatModel } from "../eval/chat-eval.js";
+import { identityFacts, runTaskContext } from "../post/run-context.js";
+import { type SftResult, sft } from "../post/sft.js";
+import { buildSftData } from "../post/sft-data.js";
+import { TASKS } from "../tasks/index.js";
+import { DEFAULT_MIXTURE_WEIGHTS } from "../tasks/mixture.js";
 import { describeBackend } from "../tensor/backend.js";
 import {
   listInputFiles,
@@ -22,6 +29,7 @@ import {
 } from "../tokenizer/index.js";
 import { type CompressionRow, compressionReport } from "../tokenizer/report.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { loadCheckpoint } from "../train/checkpoint.js";
 import { measureTrainThroughput } from "../train/mfu.js";
 import { type Family, modelConfig, preset } from "../train/presets.js";
 import { type TrainResult, train } from "../train/trainer.js";
@@ -29,7 +37,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import type { RunDir } from "../util/run-dir.js";
 import { versions } from "../util/versions.js";
-import { type StageTiming, speedrunReport } from "./report.js";
+import { knowledgePlot, type StageTiming, speedrunReport } from "./report.js";
 
 export interface SpeedrunOptions {
   run: RunDir;
@@ -43,9 +51,18 @@ export interface SpeedrunOptions {
   /** At most this many documents per packaged dataset (quick checks). */
   limitPerSource?: number;
   prompts: string[];
+  /** SFT: time budget in minutes (default 3), or a fixed step count; task conversations. */
+  sftMinutes?: number;
+  sftSteps?: number;
+  sftExamples?: number;
+  /** At most this many test examples per task in the evaluation (default: all). */
+  evalLimit?: number;
   quiet?: boolean;
   print?: (line: string) => void;
 }
+
+const SFT_MINUTES = 3;
+const SFT_EXAMPLES = 12_000;
 
 /** Bounds for the measured step count of a time-boxed speedrun. */
 const MIN_STEPS = 100;
@@ -55,6 +72,8 @@ export interface SpeedrunResult {
   reportPath: string;
   timings: StageTiming[];
   train: TrainResult;
+  sft: SftResult;
+  chatEval: ChatEval;
 }
 
 export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
@@ -91,7 +110,7 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
     () =>
       buildCorpus({
         outDir: corpusDir,
-        packaged: ["sotu", "moby-dick", "spam-assassin"],
+        packaged: ["sotu", "moby-dick", "spam-assassin", "knowledge"],
         htmlDirs: [],
         warcs: [],
         jsonls: [],
@@ -226,7 +245,70 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
     }),
   );
 
-  // 6. report
+  // 6. SFT: the base model becomes a chat model, then the tasks' test splits measure it
+  const base = await loadCheckpoint(trained.checkpoint);
+  const ctx = runTaskContext(run, identityFacts(run, cfg, trained.params, base.state), 1);
+  const sftData = await buildSftData({
+    tok,
+    T: cfg.nCtx,
+    mixture: { ...DEFAULT_MIXTURE_WEIGHTS },
+    examples: o.sftExamples ?? SFT_EXAMPLES,
+    valExamples: 400,
+    ctx,
+    files: [],
+  });
+  // as many steps as fit the SFT budget at the measured training speed (same model, same rows)
+  const sftSteps =
+    o.sftSteps ??
+    Math.max(
+      50,
+      Math.floor(
+        ((o.sftMinutes ?? SFT_MINUTES) * 60 * (plan.tokensPerSecond ?? 10_000) * 0.9) /
+          (p.batchSize * cfg.nCtx),
+      ),
+    );
+  const sftRoot = run.path("checkpoints", "sft");
+  const tuned = await stage("sft", false, () =>
+    sft({
+      run,
+      from: trained.checkpoint,
+      train: sftData.train,
+      val: sftData.val,
+      dataHash: sftData.hash,
+      batchSize: p.batchSize,
+      steps: sftSteps,
+      lr: p.lr / 3,
+      warmup: Math.min(20, Math.floor(sftSteps / 10)),
+      schedule: "linear",
+      minLrRatio: 0,
+      weightDecay: 0,
+      clip: 1,
+      evalEvery: Math.max(25, Math.floor(sftSteps / 10)),
+      checkpointEvery: Math.max(50, Math.floor(sftSteps / 5)),
+      keep: 2,
+      seed: 1,
+      resume: existsSync(sftRoot),
+      overwrite: false,
+      quiet: o.quiet,
+      print,
+      log: (event, fields) => log.write(`sft.${event}`, fields),
+    }),
+  );
+  const chatEval = await stage("eval", false, () =>
+    evalChatModel({
+      run,
+      stage: "sft",
+      checkpoint: tuned.checkpoint,
+      tok,
+      ctx,
+      tasks: TASKS,
+      limit: o.evalLimit,
+      quiet: o.quiet,
+    }),
+  );
+  await writeFileAtomic(run.path("plots", "knowledge-by-mentions.svg"), knowledgePlot(chatEval));
+
+  // 7. report
   const reportPath = run.path("report.md");
   await writeFileAtomic(
     reportPath,
@@ -245,9 +327,11 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       },
       shards,
       train: trained,
+      sft: { result: tuned, data: sftData, mixture: { ...DEFAULT_MIXTURE_WEIGHTS } },
+      chatEval,
       presetName: `${o.family} ${o.preset}`,
     }),
   );
-  log.end({ timings, val: trained.finalVal });
-  return { reportPath, timings, train: trained };
+  log.end({ timings, val: trained.finalVal, sftVal: tuned.finalVal });
+  return { reportPath, timings, train: trained, sft: tuned, chatEval };
 }

@@ -133,3 +133,72 @@ export function lineChartSvg(series: Series[], o: LineChartOptions): string {
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }
+
+export interface Bar {
+  label: string;
+  /** Bar height. */
+  value: number;
+  /** An interval drawn as an error bar (e.g. a 95% confidence interval). */
+  lo?: number;
+  hi?: number;
+  /** A note under the label (e.g. "n = 40"). */
+  note?: string;
+}
+
+/** A bar chart with optional error bars, y from 0 to `yMax` (default: the largest value). */
+export function barChartSvg(
+  bars: Bar[],
+  o: {
+    title: string;
+    xLabel: string;
+    yLabel: string;
+    yMax?: number;
+    width?: number;
+    height?: number;
+  },
+): string {
+  const W = o.width ?? 720;
+  const H = o.height ?? 400;
+  const m = { l: 64, r: 16, t: 36, b: 64 };
+  const top = o.yMax ?? Math.max(1e-9, ...bars.map((b) => Math.max(b.value, b.hi ?? 0)));
+  const py = (y: number) => H - m.b - (Math.min(y, top) / top) * (H - m.t - m.b);
+  const slot = (W - m.l - m.r) / Math.max(1, bars.length);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">${escapeXml(o.title)}</text>`,
+  ];
+  for (const t of ticks(0, top)) {
+    if (t > top) continue;
+    parts.push(`<line x1="${m.l}" y1="${py(t)}" x2="${W - m.r}" y2="${py(t)}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  bars.forEach((b, i) => {
+    const x = m.l + i * slot;
+    const w = slot * 0.6;
+    const cx = x + slot / 2;
+    parts.push(
+      `<rect x="${(cx - w / 2).toFixed(1)}" y="${py(b.value).toFixed(1)}" width="${w.toFixed(1)}" height="${(H - m.b - py(b.value)).toFixed(1)}" fill="${PALETTE[0]}"/>`,
+    );
+    if (b.lo !== undefined && b.hi !== undefined) {
+      const [y0, y1] = [py(b.lo), py(b.hi)];
+      parts.push(
+        `<path d="M${cx},${y0.toFixed(1)}V${y1.toFixed(1)}M${cx - 5},${y0.toFixed(1)}h10M${cx - 5},${y1.toFixed(1)}h10" stroke="#333" fill="none"/>`,
+      );
+    }
+    parts.push(
+      `<text x="${cx}" y="${H - m.b + 16}" text-anchor="middle">${escapeXml(b.label)}</text>`,
+    );
+    if (b.note)
+      parts.push(
+        `<text x="${cx}" y="${H - m.b + 30}" text-anchor="middle" fill="#666" font-size="10">${escapeXml(b.note)}</text>`,
+      );
+  });
+  parts.push(
+    `<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#888"/>`,
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+    `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+    "</svg>",
+  );
+  return `${parts.join("\n")}\n`;
+}

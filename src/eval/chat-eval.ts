@@ -1,0 +1,91 @@
+/**
+ * A chat model on the tasks' test splits (phrasings, entities and words it never saw in SFT):
+ * per task accuracy with its 95% interval, how often replies closed their turn, and knowledge QA
+ * by how often pretraining saw the entity. Written to `runs/<run>/eval/<stage>.json`.
+ */
+import { openForGeneration } from "../infer/load.js";
+import { accuracyByMentionBucket } from "../tasks/knowledge-qa.js";
+import type { Task, TaskContext } from "../tasks/task.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { writeJsonAtomic } from "../util/atomic.js";
+import { Progress } from "../util/progress.js";
+import type { RunDir } from "../util/run-dir.js";
+import { runTask, type TaskResult, wilson } from "./task-run.js";
+
+export interface BucketRow {
+  bucket: string;
+  n: number;
+  correct: number;
+  accuracy: number;
+  ci95: [number, number];
+}
+
+export interface ChatEval {
+  stage: string;
+  checkpoint: string;
+  tasks: TaskResult[];
+  /** Replies (all tasks) that ended with <|im_end|> before the length limit. */
+  ended: { n: number; ended: number; fraction: number };
+  /** Knowledge QA accuracy by mention-count bucket (when the run has mention counts). */
+  knowledgeByBucket: BucketRow[];
+  seconds: number;
+}
+
+export interface ChatEvalOptions {
+  run: RunDir;
+  stage: string;
+  checkpoint: string;
+  tok: Tokenizer;
+  ctx: TaskContext;
+  tasks: readonly Task[];
+  /** At most this many test examples per task (deterministic: the first ones). */
+  limit?: number;
+  maxNewTokens?: number;
+  quiet?: boolean;
+}
+
+export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
+  const t0 = performance.now();
+  const { ckpt, decoder } = await openForGeneration(o.checkpoint, o.tok);
+  const jobs = o.tasks.map((task) => {
+    const all = task.examples("test", o.ctx);
+    return { task, examples: o.limit ? all.slice(0, o.limit) : all };
+  });
+  const total = jobs.reduce((a, j) => a + j.examples.length, 0);
+  const progress = new Progress(`eval ${o.stage}`, { total, unit: "replies", quiet: o.quiet });
+  let done = 0;
+  const results: TaskResult[] = [];
+  for (const { task, examples } of jobs) {
+    const base = done;
+    results.push(
+      runTask(decoder, o.tok, task, examples, {
+        maxNewTokens: o.maxNewTokens ?? 64,
+        onExample: (k) => progress.update(base + k, task.name),
+      }),
+    );
+    done += examples.length;
+  }
+  progress.finish();
+  const n = results.reduce((a, r) => a + r.n, 0);
+  const ended = results.reduce((a, r) => a + r.ended, 0);
+  const k = results.findIndex((r) => r.task === "knowledge-qa");
+  const knowledgeByBucket: BucketRow[] =
+    k >= 0 && o.ctx.mentions
+      ? accuracyByMentionBucket(
+          results[k]!.examples.map((s, i) => ({ example: jobs[k]!.examples[i]!, score: s.score })),
+          o.ctx.mentions,
+        )
+          .filter((b) => b.n > 0)
+          .map((b) => ({ ...b, accuracy: b.correct / b.n, ci95: wilson(b.correct, b.n) }))
+      : [];
+  const out: ChatEval = {
+    stage: o.stage,
+    checkpoint: ckpt.dir,
+    tasks: results,
+    ended: { n, ended, fraction: n ? ended / n : 0 },
+    knowledgeByBucket,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  await writeJsonAtomic(o.run.path("eval", `${o.stage}.json`), out);
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * The SFT data: conversations from the tasks' mixture (their train split for training, their
+ * val split for the validation loss) and from the user's JSONL files, rendered to ids plus
+ * loss mask and packed into rows of the model's context. Deterministic for a seed, so a
+ * resumed SFT run rebuilds exactly the rows it was trained on (checked by their hash).
+ */
+import type { Conversation } from "../chat/conversation.js";
+import { readConversations } from "../chat/jsonl.js";
+import { packConversations } from "../chat/pack.js";
+import { type RenderedConversation, renderConversation } from "../chat/render.js";
+import { sftMixture } from "../tasks/mixture.js";
+import type { Split, TaskContext, TaskExample } from "../tasks/task.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { hashRows, type PackedRows } from "./sft.js";
+
+export interface SftDataOptions {
+  tok: Tokenizer;
+  /** Row length: the model's context. */
+  T: number;
+  /** Task weights (task name → weight); empty = no task data. */
+  mixture: Record<string, number>;
+  /** Task examples in the training mixture. */
+  examples: number;
+  /** Task examples for the validation loss. */
+  valExamples: number;
+  ctx: TaskContext;
+  /** User JSONL files of conversations (all of them go to training). */
+  files: string[];
+}
+
+export interface SftSourceStats {
+  conversations: number;
+  tokens: number;
+  trained: number;
+}
+
+export interface SftData {
+  train: PackedRows;
+  val: PackedRows;
+  hash: string;
+  /** Per source (task name or file): conversations, tokens, mask-1 tokens. */
+  sources: Record<string, SftSourceStats>;
+}
+
+function add(stats: Record<string, SftSourceStats>, name: string, ids: number[], mask: Uint8Array) {
+  const s = (stats[name] ??= { conversations: 0, tokens: 0, trained: 0 });
+  s.conversations++;
+  s.tokens += ids.length;
+  for (const m of mask) s.trained += m;
+}
+
+function taskConversations(o: SftDataOptions, split: Split, n: number) {
+  if (n <= 0 || Object.keys(o.mixture).length === 0) return [];
+  return sftMixture(o.ctx, o.mixture, split, { size: n }).map((ex: TaskExample) => ({
+    source: ex.id.split("/")[0]!,
+    where: `task example ${ex.id}`,
+    conv: ex.conversation,
+  }));
+}
+
+export async function buildSftData(o: SftDataOptions): Promise<SftData> {
+  const items: { source: string; where: string; conv: Conversation }[] = taskConversations(
+    o,
+    "train",
+    o.examples,
+  );
+  for (const f of o.files) {
+    const convs = await readConversations(f);
+    for (const [i, conv] of convs.entries())
+      items.push({ source: f, where: `${f}:${i + 1}`, conv });
+  }
+  const sources: Record<string, SftSourceStats> = {};
+  const render = (list: typeof items) =>
+    list.map(({ source, where, conv }) => {
+      const r = renderConversation(o.tok, conv, { maxTokens: o.T + 1, where });
+      add(sources, source, r.ids, r.mask);
+      return r;
+    });
+  const pack = (list: typeof items, rendered: RenderedConversation[]): PackedRows =>
+    packConversations(rendered, o.T, {
+      padId: o.tok.specialTokenId("<|endoftext|>"),
+      where: (i) => list[i]!.where,
+    });
+  const train = pack(items, render(items));
+  const valItems = taskConversations(o, "val", o.valExamples);
+  const val = pack(
+    valItems,
+    valItems.map(({ where, conv }) =>
+      renderConversation(o.tok, conv, { maxTokens: o.T + 1, where }),
+    ),
+  );
+  return { train, val, hash: hashRows(train), sources };
+}
