@@ -92,7 +92,7 @@ test("errors name the file and line", async () => {
     ],
     [
       '{"messages": [{"role": "assistant", "content": "x"}]}',
-      /:2: message 1: a assistant message cannot come at the start/,
+      /:2: message 1: an assistant message cannot come at the start/,
     ],
     ['{"messages": []}', /:2: the conversation has no messages/],
   ];

@@ -139,7 +139,7 @@ test("conversations that cannot be rendered are UserErrors naming where and whic
   const cases: [unknown[], RegExp][] = [
     [[], /no messages/],
     [[{ role: "robot", content: "x" }], /message 1: unknown role "robot"/],
-    [[a("Hi")], /message 1: a assistant message cannot come at the start/],
+    [[a("Hi")], /message 1: an assistant message cannot come at the start/],
     [[u("a"), u("b"), a("c")], /message 2: a user message cannot come after user/],
     [[u("a"), sys("b"), a("c")], /message 2: a system message cannot come after user/],
     [[u("a"), { role: "tool", content: "4" }, a("c")], /message 2: a tool message/],

@@ -113,7 +113,7 @@ export function checkConversation(messages: readonly Message[], opts: CheckOptio
     if (!NEXT[prev].includes(role)) {
       const after = prev === "start" ? "at the start" : `after ${prev}`;
       throw new UserError(
-        `${at}: a ${role} message cannot come ${after} (expected ${NEXT[prev].join(" or ")})`,
+        `${at}: ${role === "assistant" ? "an" : "a"} ${role} message cannot come ${after} (expected ${NEXT[prev].join(" or ")})`,
         "order: an optional system message first, then user and assistant alternating from " +
           "user; tool messages only after an assistant turn",
       );
