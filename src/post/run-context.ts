@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { CorpusSummary } from "../corpus/build.js";
-import { readMentionCounts } from "../data/tokenize.js";
 import { loadKnowledge } from "../knowledge/index.js";
+import type { MentionCounts } from "../knowledge/types.js";
 import type { ModelConfig } from "../model/io/hf-config.js";
 import type { IdentityFacts, TaskContext } from "../tasks/task.js";
 import type { TrainerState } from "../train/checkpoint.js";
@@ -49,7 +49,9 @@ export function identityFacts(
 
 /** The task context of a run: knowledge base, mention counts (when tokenized), identity. */
 export function runTaskContext(run: RunDir, identity: IdentityFacts, seed = 0): TaskContext {
-  const shards = run.path("shards");
-  const mentions = existsSync(shards) ? readMentionCounts(shards) : undefined;
+  const file = run.path("shards", "mentions.json");
+  const mentions = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as MentionCounts)
+    : undefined;
   return { seed, knowledge: loadKnowledge(), identity, mentions };
 }

@@ -5,12 +5,13 @@
  * resumed SFT run rebuilds exactly the rows it was trained on (checked by their hash).
  */
 import type { Conversation } from "../chat/conversation.js";
-import { readConversations } from "../chat/jsonl.js";
+import { streamConversations } from "../chat/jsonl.js";
 import { packConversations } from "../chat/pack.js";
 import { type RenderedConversation, renderConversation } from "../chat/render.js";
 import { sftMixture } from "../tasks/mixture.js";
 import type { Split, TaskContext, TaskExample } from "../tasks/task.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { UserError } from "../util/errors.js";
 import { hashRows, type PackedRows } from "./sft.js";
 
 export interface SftDataOptions {
@@ -65,9 +66,11 @@ export async function buildSftData(o: SftDataOptions): Promise<SftData> {
     o.examples,
   );
   for (const f of o.files) {
-    const convs = await readConversations(f);
-    for (const [i, conv] of convs.entries())
-      items.push({ source: f, where: `${f}:${i + 1}`, conv });
+    const before = items.length;
+    for await (const { conversation, where } of streamConversations(f, { end: "assistant" }))
+      items.push({ source: f, where, conv: conversation });
+    if (items.length === before)
+      throw new UserError(`${f}: no conversations in it`, 'write one {"messages": [...]} per line');
   }
   const sources: Record<string, SftSourceStats> = {};
   const render = (list: typeof items) =>
