@@ -184,12 +184,16 @@ function isNumberWord(w: string): boolean {
   return w in ONES || w in TENS || w === "hundred" || w === "thousand";
 }
 
-/** Rewrites runs of English number words as digits ("twenty six" → "26"; "one thousand eight hundred and nine" → "1809"). */
+/**
+ * Rewrites runs of English number words as digits ("twenty six" → "26"; "one thousand eight
+ * hundred and nine" → "1809"); other words are kept as they are.
+ */
 export function numberWordsToDigits(words: string[]): string[] {
+  const low = words.map((w) => w.toLowerCase());
   const out: string[] = [];
   let i = 0;
   while (i < words.length) {
-    if (!isNumberWord(words[i]!) || words[i] === "hundred" || words[i] === "thousand") {
+    if (!isNumberWord(low[i]!) || low[i] === "hundred" || low[i] === "thousand") {
       out.push(words[i]!);
       i++;
       continue;
@@ -197,8 +201,8 @@ export function numberWordsToDigits(words: string[]): string[] {
     let total = 0;
     let current = 0;
     let j = i;
-    for (; j < words.length; j++) {
-      const w = words[j]!;
+    for (; j < low.length; j++) {
+      const w = low[j]!;
       if (w in ONES) current += ONES[w]!;
       else if (w in TENS) current += TENS[w]!;
       else if (w === "hundred") current = (current || 1) * 100;
@@ -208,9 +212,9 @@ export function numberWordsToDigits(words: string[]): string[] {
       } else if (
         w === "and" &&
         j > i &&
-        (words[j - 1] === "hundred" || words[j - 1] === "thousand") &&
-        j + 1 < words.length &&
-        (words[j + 1]! in ONES || words[j + 1]! in TENS)
+        (low[j - 1] === "hundred" || low[j - 1] === "thousand") &&
+        j + 1 < low.length &&
+        (low[j + 1]! in ONES || low[j + 1]! in TENS)
       ) {
         // "one hundred and five"
       } else break;
@@ -233,13 +237,7 @@ export function normalizeWords(text: string, keepCase = false): string[] {
   if (!keepCase) s = s.toLowerCase();
   s = s.replace(/(\d),(?=\d{3}\b)/g, "$1").replace(/['’]/g, "");
   const words = s.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-  const lowered = keepCase ? words.map((w) => w.toLowerCase()) : words;
-  const digits = numberWordsToDigits(lowered);
-  // number-word rewriting changes lengths; only keep original casing when nothing was rewritten
-  const useOriginal =
-    keepCase && digits.length === words.length && digits.every((d, i) => d === lowered[i]);
-  const result = useOriginal ? words : digits;
-  return result.filter((w) => !ARTICLES.has(w.toLowerCase()));
+  return numberWordsToDigits(words).filter((w) => !ARTICLES.has(w.toLowerCase()));
 }
 
 /** Normalised text as one string ("The Bahamas!" → "bahamas"). */

@@ -324,7 +324,7 @@ function generate(split: Split, ctx: TaskContext, limits: Record<Split, number>)
 // ---------------------------------------------------------------------------------------------
 // Scoring
 
-/** "I am not sure" is not iodine: drop the pronoun before matching case-kept symbols. */
+/** "I am not sure" is not iodine: drop the pronoun before matching. */
 function dropPronounI(words: string[]): string[] {
   const next = new Set([
     "am",
@@ -339,17 +339,21 @@ function dropPronounI(words: string[]): string[] {
     "cant",
     "know",
     "guess",
+    "would",
+    "will",
   ]);
   return words.filter(
-    (w, i) =>
-      !(w === "I" && (i + 1 >= words.length ? false : next.has(words[i + 1]!.toLowerCase()))),
+    (w, i) => !(w === "I" && i + 1 < words.length && next.has(words[i + 1]!.toLowerCase())),
   );
 }
 
 /**
- * Whether `reply` states one of `accepted` as whole words, not counting the words that only
- * repeat the subject's name ("The capital of Luxembourg is Paris" does not say "Luxembourg" as
- * the answer; "The capital of Luxembourg is Luxembourg" does).
+ * Whether `reply` states one of `accepted` as whole words (after normalisation: case, accents,
+ * punctuation, articles, number words), not counting the words that only repeat the subject's
+ * name ("The capital of Luxembourg is Paris" does not say "Luxembourg" as the answer; "The
+ * capital of Luxembourg is Luxembourg" does). `keepCase` matches case-sensitively (chemical
+ * symbols); codes in capitals ("ALL", the Albanian lek) always are. Returns the accepted
+ * answer found, or null.
  */
 export function matchAnswer(
   reply: string,
@@ -357,21 +361,24 @@ export function matchAnswer(
   names: readonly string[] = [],
   keepCase = false,
 ): string | null {
-  let words = normalizeWords(reply, keepCase);
-  if (keepCase) words = dropPronounI(words);
+  const words = dropPronounI(normalizeWords(reply, true));
   const lower = words.map((w) => w.toLowerCase());
   const nameSeqs = names.map((n) => normalizeWords(n)).filter((n) => n.length > 0);
   const nameSpans: [number, number][] = [];
-  for (const n of nameSeqs)
+  for (const n of nameSeqs) {
     for (const at of findWordSeq(lower, n)) nameSpans.push([at, at + n.length]);
+  }
   for (const a of accepted) {
-    const seq = normalizeWords(a, keepCase);
+    const cased = keepCase || /^[A-Z]{2,4}$/.test(a.trim());
+    const seq = normalizeWords(a, cased);
     if (seq.length === 0) continue;
-    const hay = keepCase ? words : lower;
-    const isName = nameSeqs.some((n) => n.join(" ") === seq.join(" ").toLowerCase());
-    if (isName && words.length === seq.length && findWordSeq(hay, seq).length === 1) return a;
+    const hay = cased ? words : lower;
+    const seqLower = seq.join(" ").toLowerCase();
+    const isName = nameSeqs.some((n) => n.join(" ") === seqLower);
+    const found = findWordSeq(hay, seq);
+    if (isName && words.length === seq.length && found.length === 1) return a;
     let echoes = 0;
-    for (const at of findWordSeq(hay, seq)) {
+    for (const at of found) {
       const inName = nameSpans.some(([s, e]) => s <= at && at + seq.length <= e);
       if (!inName) return a;
       // the answer is the subject's own name: its first mention is the echo, a second is the answer

@@ -134,3 +134,31 @@ export function fixtureContext(seed = 1): TaskContext {
   const knowledge = fixtureKnowledge();
   return { seed, knowledge, identity: FIXTURE_IDENTITY, mentions: fixtureMentions(knowledge) };
 }
+
+/**
+ * A larger made-up knowledge base (for split and sampling tests): `n` countries and `n`
+ * people with invented names and facts, and mention counts over every bucket.
+ */
+export function syntheticContext(n: number, seed = 1): TaskContext {
+  const entities: Entity[] = [];
+  for (let i = 0; i < n; i++) {
+    entities.push(
+      entity("country", `Land${i}`, [
+        ["capital", `Town${i}`],
+        ["continent", ["Europe", "Asia", "Africa"][i % 3]!],
+      ]),
+    );
+    entities.push(
+      entity("person", `Person${i}`, [
+        ["birth-year", String(1500 + i)],
+        ["death-year", String(1560 + i)],
+      ]),
+    );
+  }
+  entities.sort((a, b) => (a.key < b.key ? -1 : 1));
+  const knowledge = {
+    entities,
+    sources: [{ name: "synthetic", entities: entities.length, facts: 0 }],
+  };
+  return { seed, knowledge, identity: FIXTURE_IDENTITY, mentions: fixtureMentions(knowledge) };
+}
