@@ -5,7 +5,7 @@
  * source has been read, and a rerun with the same configuration finds the corpus done.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { cleanTempFiles, writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
@@ -15,6 +15,12 @@ import type { CorpusDoc } from "./document.js";
 import type { SourceContext } from "./sources/context.js";
 import { htmlDirSource } from "./sources/html-dir.js";
 import { jsonlSource } from "./sources/jsonl-input.js";
+import {
+  isKnowledgeDoc,
+  KNOWLEDGE_PAGES_FILE,
+  KNOWLEDGE_VERSION,
+  type KnowledgePageRecord,
+} from "./sources/knowledge.js";
 import {
   PACKAGED_DATASETS,
   type PackagedDataset,
@@ -55,6 +61,8 @@ export interface CorpusSummary {
   sources: Record<string, { documents: number; payloadBytes: number }>;
   contentTypes: Record<string, number>;
   files: WarcFileStats[];
+  /** With the knowledge source: its pages, the entities they mention and the sidecar's name. */
+  knowledge?: { pages: number; entities: number; mentions: number; file: string };
   skipped: {
     total: number;
     reasons: Record<string, number>;
@@ -75,6 +83,8 @@ function configHash(o: CorpusBuildOptions): string {
     files: o.files,
     limit: o.limitPerSource ?? null,
     host: o.host ?? null,
+    // pages rendered by our own code: a new version of the renderer is a new corpus
+    ...(o.packaged.includes("knowledge") ? { knowledge: KNOWLEDGE_VERSION } : {}),
   };
   return createHash("sha256").update(JSON.stringify(key)).digest("hex").slice(0, 16);
 }
@@ -90,6 +100,7 @@ async function existingCorpus(
     for (const f of s.files) {
       if ((await stat(join(o.outDir, f.name))).size !== f.bytes) return undefined;
     }
+    if (s.knowledge) await stat(join(o.outDir, s.knowledge.file));
     return s;
   } catch {
     return undefined;
@@ -141,6 +152,7 @@ export async function buildCorpus(
   const writer = await ShardedWarcWriter.open(o.outDir, o.files);
   const perSource: CorpusSummary["sources"] = {};
   const contentTypes: Record<string, number> = {};
+  const knowledgePages: KnowledgePageRecord[] = [];
   let documents = 0;
   let payloadBytes = 0;
   // a known total (packaged datasets only) gives the progress bar an ETA
@@ -157,6 +169,7 @@ export async function buildCorpus(
       for await (const doc of src.docs()) {
         if (o.limitPerSource !== undefined && n >= o.limitPerSource) break;
         await writer.write(doc);
+        if (isKnowledgeDoc(doc)) knowledgePages.push(doc.stated);
         n++;
         documents++;
         payloadBytes += doc.body.length;
@@ -180,6 +193,11 @@ export async function buildCorpus(
     await writer.abort();
     throw err;
   }
+  // the sidecar goes first: a corpus whose summary exists always has it
+  const sidecar = join(o.outDir, KNOWLEDGE_PAGES_FILE);
+  if (knowledgePages.length) {
+    await writeFileAtomic(sidecar, knowledgePages.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  } else await rm(sidecar, { force: true });
   const files = await writer.commit();
   progress.finish();
 
@@ -194,6 +212,16 @@ export async function buildCorpus(
     sources: perSource,
     contentTypes,
     files,
+    ...(knowledgePages.length
+      ? {
+          knowledge: {
+            pages: knowledgePages.length,
+            entities: new Set(knowledgePages.flatMap((r) => r.entities.map((e) => e.key))).size,
+            mentions: knowledgePages.reduce((a, r) => a + r.entities.length, 0),
+            file: KNOWLEDGE_PAGES_FILE,
+          },
+        }
+      : {}),
     skipped: { total: skips.length, reasons, examples: skips.slice(0, 20) },
     seconds: (performance.now() - t0) / 1000,
   };

@@ -62,7 +62,17 @@ export interface KnowledgeBase {
   /** Sorted by key; deterministic for a given set of sources. */
   entities: Entity[];
   /** The sources read, with how many entities and facts each gave. */
-  sources: { name: string; entities: number; facts: number }[];
+  sources: {
+    name: string;
+    /** Entities this source added (for a Debian source: new entities only). */
+    entities: number;
+    /** Facts this source added (for a Debian source: to new and to known entities). */
+    facts: number;
+    /** Debian sources: known entities it added facts or aliases to. */
+    merged?: number;
+    /** Debian sources: values that disagreed with the known fact (left out). */
+    conflicts?: number;
+  }[];
 }
 
 /** Per-entity mention counts as they reached the training shards (after filtering and dedup). */

