@@ -108,6 +108,7 @@ export function renderPrompt(
   if (surface.casing === "sentence") {
     s = s.replace(/\bi\b/g, "I");
     s = s.charAt(0).toUpperCase() + s.slice(1);
+    s = s.replace(/([!?.] )(\p{Ll})/gu, (_, sep: string, c: string) => sep + c.toUpperCase());
   } else if (surface.casing === "upper") {
     s = s.toUpperCase();
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { loadKnowledge } from "../knowledge/index.js";
 import { normalizeText } from "./common.js";
 import {
   accuracyByMentionBucket,
@@ -177,4 +178,16 @@ test("knowledge-qa: bounded deterministic samples keep every bucket and relation
   // default test limit is 600
   assert.ok(knowledgeQa.examples("test", ctx).length <= 600);
   assert.equal(normalizeText("The Bahamas!"), "bahamas");
+});
+
+test("knowledge-qa on the real knowledge base: fast, disjoint, references correct", () => {
+  const ctx = { ...fixtureContext(1), knowledge: loadKnowledge(), mentions: undefined };
+  const sets: Set<unknown>[] = [];
+  for (const s of SPLITS) {
+    const ex = knowledgeQa.examples(s, ctx);
+    assert.ok(ex.length > 0, s);
+    for (const e of ex) assert.equal(knowledgeQa.score(e, reply(e)).correct, true, reply(e));
+    sets.push(new Set(ex.map((e) => e.meta.entity)));
+  }
+  for (const k of sets[2]!) assert.ok(!sets[0]!.has(k) && !sets[1]!.has(k));
 });
