@@ -695,3 +695,19 @@ export function knowledgeCount(o: KnowledgeSourceOptions = {}): number {
 export function isKnowledgeDoc(d: CorpusDoc): d is KnowledgeDoc {
   return (d as Partial<KnowledgeDoc>).stated !== undefined;
 }
+
+/**
+ * The entities whose facts a text still states, as `data tokenize` counts them: an entity
+ * counts when one line of the text contains both its name (as the page wrote it) and the value
+ * of one of the facts the page stated. Lines are what the extractor made of paragraphs and
+ * list items, and what C4 and FineWeb keep or drop whole.
+ */
+export function statedEntities(text: string, record: KnowledgePageRecord): string[] {
+  const lines = text.split("\n");
+  const out: string[] = [];
+  for (const e of record.entities) {
+    const ok = lines.some((l) => l.includes(e.name) && e.facts.some((f) => l.includes(f.value)));
+    if (ok) out.push(e.key);
+  }
+  return out;
+}
