@@ -1,7 +1,7 @@
 /**
  * A worker of `data tokenize`: opens the tokenizer once, then encodes whole files it is sent,
  * answering all tokens (each document prefixed with `<|endoftext|>`; uint16 when the
- * vocabulary fits) and the document ends. Given the corpus's knowledge-pages.jsonl, it also
+ * vocabulary fits) and the document ends. Given the corpus's knowledge-pages.ndjson, it also
  * answers, for each document that was a knowledge page, the entities whose facts it still
  * states (null for other documents).
  */

@@ -194,7 +194,7 @@ test("mentions.json: per entity, the train documents that still state one of its
       page("https://k.example/5", [["country:chile", "Chile", [["capital", "Santiago"]]]]),
     ];
     writeFileSync(
-      join(dir, "corpus", "knowledge-pages.jsonl"),
+      join(dir, "corpus", "knowledge-pages.ndjson"),
       pages.map((p) => `${JSON.stringify(p)}\n`).join(""),
     );
     // valFraction 0.25: documents 0 and 4 go to val

@@ -9,7 +9,7 @@
  * workers): sources no longer arrive in blocks, and every stretch of training — the loader
  * reads contiguous windows — sees the whole mixture.
  *
- * When the corpus had knowledge pages (its `knowledge-pages.jsonl`, found through the data
+ * When the corpus had knowledge pages (its `knowledge-pages.ndjson`, found through the data
  * run's inputs), it also writes `mentions.json`: for every entity the pages were written for,
  * the number of train documents that still state one of its facts after cleaning.
  */
@@ -47,7 +47,7 @@ export interface TokenizeOptions {
   /** Shuffle documents (default true); false keeps file order. */
   shuffle?: boolean;
   /**
-   * The corpus's knowledge-pages.jsonl: by default looked up beside the data run's inputs
+   * The corpus's knowledge-pages.ndjson: by default looked up beside the data run's inputs
    * (`<data>/work/config.json`), then in `<data>/../corpus/`; null: do not count mentions.
    */
   knowledgePages?: string | null;
@@ -230,7 +230,7 @@ function shuffleInPlace<T>(a: T[], seed: number, split: string): void {
   }
 }
 
-/** The knowledge-pages.jsonl of the corpus a data run read, if there is one. */
+/** The knowledge-pages.ndjson of the corpus a data run read, if there is one. */
 export function findKnowledgePages(dataDir: string): string | undefined {
   const dirs: string[] = [];
   try {

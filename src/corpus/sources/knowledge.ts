@@ -14,7 +14,7 @@
  * with their own navigation and boilerplate publish them.
  *
  * Every page carries what it states (`stated`): the entities, the name it calls them by and
- * the facts with the value written; `build.ts` writes these lines to `knowledge-pages.jsonl`,
+ * the facts with the value written; `build.ts` writes these lines to `knowledge-pages.ndjson`,
  * which `data tokenize` reads to count mentions as they reach the shards.
  */
 import { loadKnowledge } from "../../knowledge/load.js";
@@ -26,8 +26,11 @@ import { type CorpusDoc, encoder, renderPage, slug } from "../document.js";
 export const KNOWLEDGE_SOURCE = "knowledge";
 /** Bumped when the pages change (part of the corpus's config hash). */
 export const KNOWLEDGE_VERSION = 1;
-/** The sidecar in the corpus folder: one line per knowledge page written. */
-export const KNOWLEDGE_PAGES_FILE = "knowledge-pages.jsonl";
+/**
+ * The sidecar in the corpus folder: one JSON line per knowledge page written. Not `.jsonl`,
+ * which `data run` would take for an input when it reads the whole corpus folder.
+ */
+export const KNOWLEDGE_PAGES_FILE = "knowledge-pages.ndjson";
 
 export interface StatedEntity {
   key: string;
@@ -36,7 +39,7 @@ export interface StatedEntity {
   facts: { relation: Relation; value: string }[];
 }
 
-/** One line of knowledge-pages.jsonl. */
+/** One line of knowledge-pages.ndjson. */
 export interface KnowledgePageRecord {
   url: string;
   entities: StatedEntity[];
