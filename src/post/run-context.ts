@@ -4,9 +4,10 @@
  * task answers with (the model's size, its data, how many tokens it read).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { CorpusSummary } from "../corpus/build.js";
+import { MENTIONS_FILE, readMentionCounts } from "../data/tokenize.js";
 import { loadKnowledge } from "../knowledge/index.js";
-import type { MentionCounts } from "../knowledge/types.js";
 import type { ModelConfig } from "../model/io/hf-config.js";
 import type { IdentityFacts, TaskContext } from "../tasks/task.js";
 import type { TrainerState } from "../train/checkpoint.js";
@@ -49,9 +50,7 @@ export function identityFacts(
 
 /** The task context of a run: knowledge base, mention counts (when tokenized), identity. */
 export function runTaskContext(run: RunDir, identity: IdentityFacts, seed = 0): TaskContext {
-  const file = run.path("shards", "mentions.json");
-  const mentions = existsSync(file)
-    ? (JSON.parse(readFileSync(file, "utf8")) as MentionCounts)
-    : undefined;
+  const shards = run.path("shards");
+  const mentions = existsSync(join(shards, MENTIONS_FILE)) ? readMentionCounts(shards) : undefined;
   return { seed, knowledge: loadKnowledge(), identity, mentions };
 }
