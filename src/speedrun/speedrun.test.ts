@@ -37,6 +37,10 @@ test("speedrun end to end (small): report, checkpoint, sampling CLI, rerun reuse
     "12",
     "--vocab-size",
     "600",
+    "--sft-steps",
+    "10",
+    "--eval-limit",
+    "4",
     "-q",
   ];
   const r = cli(args);
@@ -51,6 +55,8 @@ test("speedrun end to end (small): report, checkpoint, sampling CLI, rerun reuse
     "## 4. Token shards",
     "## 5. Pretraining",
     "## 6. Samples",
+    "## 7. Supervised fine-tuning",
+    "## 8. The chat model on held-out tests",
   ]) {
     assert.ok(report.includes(h), `report lacks ${h}`);
   }
@@ -59,6 +65,10 @@ test("speedrun end to end (small): report, checkpoint, sampling CLI, rerun reuse
     "data/funnel.svg",
     "plots/pretrain-loss.svg",
     "checkpoints/pretrain/step-000012/model.safetensors",
+    "checkpoints/sft/step-000010/model.safetensors",
+    "plots/sft-loss.svg",
+    "eval/sft.json",
+    "shards/mentions.json",
   ]) {
     assert.ok(existsSync(join(dir, f)), `missing ${f}`);
   }
@@ -73,6 +83,13 @@ test("speedrun end to end (small): report, checkpoint, sampling CLI, rerun reuse
   const long = cli(["sample", "--run", "e2e", "--prompt", "word ".repeat(400)]);
   assert.equal(long.status, 1);
   assert.match(long.stderr, /^error: the prompt is \d+ tokens; the model's context is 256/m);
+
+  const chat = cli(["chat", "--run", "e2e", "--prompt", "Who are you?", "-n", "12"]);
+  assert.equal(chat.status, 0, chat.stderr);
+  assert.ok(chat.stdout.trim().length > 0, "chat --prompt printed a reply");
+  const base = cli(["chat", "--run", "e2e", "--checkpoint", join(dir, "tokenizer"), "-p", "hi"]);
+  assert.equal(base.status, 1);
+  assert.match(base.stderr, /^error: /m);
 
   const again = cli(args);
   assert.equal(again.status, 0, again.stderr);
