@@ -69,7 +69,9 @@ export function registerSft(program: Command): void {
         .argParser(positiveInt("--batch-size")),
     )
     .addOption(
-      new Option("--lr <x>", "peak learning rate").default(1e-3).argParser(numberIn("--lr", 0, 1)),
+      new Option("--lr <x>", "peak learning rate (linear decay to 0)")
+        .default(3e-3)
+        .argParser(numberIn("--lr", 0, 1)),
     )
     .addOption(
       new Option("--warmup <n>", "warm-up steps").default(20).argParser(nonNegativeInt("--warmup")),

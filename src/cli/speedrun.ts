@@ -29,7 +29,7 @@ export function registerSpeedrun(program: Command): void {
     )
     .addOption(
       new Option("--minutes <m>", "training time budget: the step count is measured to fit it")
-        .default(10)
+        .default(12)
         .argParser(numberIn("--minutes", 0.1, 10000)),
     )
     .addOption(
@@ -50,7 +50,7 @@ export function registerSpeedrun(program: Command): void {
     )
     .addOption(
       new Option("--sft-minutes <m>", "SFT time budget: the step count is measured to fit it")
-        .default(3)
+        .default(4)
         .argParser(numberIn("--sft-minutes", 0.05, 10000)),
     )
     .addOption(

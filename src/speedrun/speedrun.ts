@@ -61,7 +61,7 @@ export interface SpeedrunOptions {
   print?: (line: string) => void;
 }
 
-const SFT_MINUTES = 3;
+const SFT_MINUTES = 4;
 const SFT_EXAMPLES = 12_000;
 
 /** Bounds for the measured step count of a time-boxed speedrun. */
@@ -277,7 +277,7 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       dataHash: sftData.hash,
       batchSize: p.batchSize,
       steps: sftSteps,
-      lr: p.lr / 3,
+      lr: p.lr,
       warmup: Math.min(20, Math.floor(sftSteps / 10)),
       schedule: "linear",
       minLrRatio: 0,
