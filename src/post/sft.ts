@@ -23,9 +23,9 @@ import { backward, noGrad } from "../tensor/tensor.js";
 import {
   checkpointName,
   freshTrainerState,
-  latestCheckpoint,
   loadCheckpoint,
   restoreOptimizer,
+  resumePoint,
   saveCheckpoint,
   type TrainerState,
 } from "../train/checkpoint.js";
@@ -225,27 +225,14 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     throw new UserError(`SFT rows of ${o.train.T} tokens exceed the model context ${cfg.nCtx}`);
   }
   const key = resumeKey(o, base.dir);
-  const existing = await latestCheckpoint(ckptRoot);
-  if (existing && !o.resume && !o.overwrite) {
-    throw new UserError(
-      `${ckptRoot} already has checkpoints`,
-      "pass --resume to continue that run, or --overwrite to start again",
-    );
-  }
+  const saved = await resumePoint(ckptRoot, key, o);
+  const existing = saved?.dir;
   let model: LanguageModel = base.model;
   let state: TrainerState = freshTrainerState(key);
-  let saved: Awaited<ReturnType<typeof loadCheckpoint>> | undefined;
-  if (existing && o.resume) {
-    saved = await loadCheckpoint(existing);
-    if (JSON.stringify(saved.state.config) !== JSON.stringify(key)) {
-      throw new UserError(
-        `cannot resume ${existing}: its SFT settings or data differ from these`,
-        `it was trained with ${JSON.stringify(saved.state.config)}; pass --overwrite to start again`,
-      );
-    }
+  if (saved) {
     model = saved.model;
     state = saved.state;
-    print(`resuming from ${existing} at step ${state.step}`);
+    print(`resuming from ${saved.dir} at step ${state.step}`);
   }
 
   const opt = new AdamW(defaultGroups(model.params, o.weightDecay), {

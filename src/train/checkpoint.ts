@@ -154,6 +154,35 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   return { dir, modelConfig, model, state, optimizer };
 }
 
+/**
+ * Where a training stage starts: the latest checkpoint under `root` when resuming (refused if it
+ * was trained with other settings than `key`), nothing when starting fresh. Existing checkpoints
+ * without `resume` or `overwrite` are an error, so a run is never silently restarted or mixed.
+ */
+export async function resumePoint(
+  root: string,
+  key: Record<string, unknown>,
+  o: { resume: boolean; overwrite: boolean },
+): Promise<Checkpoint | undefined> {
+  const existing = await latestCheckpoint(root);
+  if (!existing) return undefined;
+  if (!o.resume && !o.overwrite) {
+    throw new UserError(
+      `${root} already has checkpoints`,
+      "pass --resume to continue that run, or --overwrite to start again",
+    );
+  }
+  if (!o.resume) return undefined;
+  const saved = await loadCheckpoint(existing);
+  if (JSON.stringify(saved.state.config) !== JSON.stringify(key)) {
+    throw new UserError(
+      `cannot resume ${existing}: its training settings or data differ from these`,
+      `it was trained with ${JSON.stringify(saved.state.config)}; pass --overwrite to start again`,
+    );
+  }
+  return saved;
+}
+
 /** Restores AdamW moments saved by `saveCheckpoint`. */
 export function restoreOptimizer(
   opt: AdamW,

@@ -138,7 +138,7 @@ describe("pretraining", () => {
     assert.equal(c.state.step, 8);
     await assert.rejects(
       train(options("interrupted", { resume: true, lr: 1e-3 })),
-      /settings differ/,
+      /settings or data differ/,
     );
   });
 

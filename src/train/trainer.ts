@@ -32,9 +32,8 @@ import { lineChartSvg } from "../util/svg-plot.js";
 import {
   checkpointName,
   freshTrainerState,
-  latestCheckpoint,
-  loadCheckpoint,
   restoreOptimizer,
+  resumePoint,
   saveCheckpoint,
   type TrainerState,
 } from "./checkpoint.js";
@@ -227,25 +226,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let model: LanguageModel;
   let state: TrainerState;
   const key = resumeKey(o);
-  const existing = await latestCheckpoint(ckptRoot);
-  let saved: Awaited<ReturnType<typeof loadCheckpoint>> | undefined;
-  if (existing && !o.resume && !o.overwrite) {
-    throw new UserError(
-      `${ckptRoot} already has checkpoints`,
-      "pass --resume to continue that run, or --overwrite to start again",
-    );
-  }
-  if (existing && o.resume) {
-    saved = await loadCheckpoint(existing);
-    if (JSON.stringify(saved.state.config) !== JSON.stringify(key)) {
-      throw new UserError(
-        `cannot resume ${existing}: its training settings differ from these`,
-        `it was trained with ${JSON.stringify(saved.state.config)}`,
-      );
-    }
+  const saved = await resumePoint(ckptRoot, key, o);
+  const existing = saved?.dir;
+  if (saved) {
     model = saved.model;
     state = saved.state;
-    print(`resuming from ${existing} at step ${state.step}`);
+    print(`resuming from ${saved.dir} at step ${state.step}`);
   } else {
     model = createModel(cfg, o.seed);
     state = freshTrainerState(key);
