@@ -10,14 +10,25 @@ import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { Progress } from "../util/progress.js";
 import type { RunDir } from "../util/run-dir.js";
+import { knowledgeChoice } from "./knowledge-choice.js";
 import { runTask, type TaskResult, wilson } from "./task-run.js";
 
-export interface BucketRow {
-  bucket: string;
+export interface Rate {
   n: number;
   correct: number;
   accuracy: number;
+  /** 95% Wilson interval. */
   ci95: [number, number];
+}
+
+export interface BucketRow extends Rate {
+  bucket: string;
+  /** The same questions as a four-way choice by likelihood (src/eval/knowledge-choice.ts). */
+  choice: Rate;
+}
+
+function rate(correct: number, n: number): Rate {
+  return { n, correct, accuracy: n ? correct / n : 0, ci95: wilson(correct, n) };
 }
 
 export interface ChatEval {
@@ -28,6 +39,8 @@ export interface ChatEval {
   ended: { n: number; ended: number; fraction: number };
   /** Knowledge QA accuracy by mention-count bucket (when the run has mention counts). */
   knowledgeByBucket: BucketRow[];
+  /** Knowledge QA's test questions as a four-way choice by likelihood (chance 25%). */
+  knowledgeChoice?: Rate;
   seconds: number;
 }
 
@@ -69,21 +82,39 @@ export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
   const n = results.reduce((a, r) => a + r.n, 0);
   const ended = results.reduce((a, r) => a + r.ended, 0);
   const k = results.findIndex((r) => r.task === "knowledge-qa");
-  const knowledgeByBucket: BucketRow[] =
-    k >= 0 && o.ctx.mentions
-      ? accuracyByMentionBucket(
-          results[k]!.examples.map((s, i) => ({ example: jobs[k]!.examples[i]!, score: s.score })),
+  let knowledgeByBucket: BucketRow[] = [];
+  let knowledgeChoiceRate: Rate | undefined;
+  if (k >= 0) {
+    const examples = jobs[k]!.examples;
+    const chosen = knowledgeChoice(ckpt.model, o.tok, examples, o.ctx);
+    knowledgeChoiceRate = rate(chosen.filter(Boolean).length, chosen.length);
+    if (o.ctx.mentions) {
+      const by = (correct: (i: number) => boolean) =>
+        accuracyByMentionBucket(
+          examples.map((example, i) => ({
+            example,
+            score: { correct: correct(i), reward: 0, reason: "" },
+          })),
           o.ctx.mentions,
-        )
-          .filter((b) => b.n > 0)
-          .map((b) => ({ ...b, accuracy: b.correct / b.n, ci95: wilson(b.correct, b.n) }))
-      : [];
+        );
+      const gen = by((i) => results[k]!.examples[i]!.score.correct);
+      const choice = by((i) => chosen[i]!);
+      knowledgeByBucket = gen
+        .map((b, i) => ({
+          bucket: b.bucket,
+          ...rate(b.correct, b.n),
+          choice: rate(choice[i]!.correct, choice[i]!.n),
+        }))
+        .filter((b) => b.n > 0);
+    }
+  }
   const out: ChatEval = {
     stage: o.stage,
     checkpoint: ckpt.dir,
     tasks: results,
     ended: { n, ended, fraction: n ? ended / n : 0 },
     knowledgeByBucket,
+    knowledgeChoice: knowledgeChoiceRate,
     seconds: (performance.now() - t0) / 1000,
   };
   await writeJsonAtomic(o.run.path("eval", `${o.stage}.json`), out);

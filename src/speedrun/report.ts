@@ -48,15 +48,17 @@ export function knowledgePlot(e: ChatEval): string {
   return barChartSvg(
     e.knowledgeByBucket.map((b) => ({
       label: b.bucket,
-      value: b.accuracy,
-      lo: b.ci95[0],
-      hi: b.ci95[1],
       note: `n = ${b.n}`,
+      bars: [
+        { value: b.accuracy, lo: b.ci95[0], hi: b.ci95[1] },
+        { value: b.choice.accuracy, lo: b.choice.ci95[0], hi: b.choice.ci95[1] },
+      ],
     })),
     {
       title: "knowledge QA (held-out entities) by mentions in pretraining",
       xLabel: "training documents that state the entity's facts",
       yLabel: "accuracy",
+      series: ["answer generated", "4-way choice (chance 25%)"],
       yMax: 1,
     },
   );
@@ -200,9 +202,18 @@ export function speedrunReport(r: ReportInput): string {
       "Knowledge QA by how often pretraining saw the entity (training documents, after filtering and dedup, that state its facts):",
       "",
     );
-    L.push("| mentions | questions | accuracy | 95% interval |", "|---|---:|---:|---|");
+    L.push(
+      "| mentions | questions | answer generated | 95% interval | 4-way choice | 95% interval |",
+      "|---|---:|---:|---|---:|---|",
+    );
     for (const b of e.knowledgeByBucket)
-      L.push(`| ${b.bucket} | ${b.n} | ${pct(b.accuracy)} | ${pct(b.ci95[0])}–${pct(b.ci95[1])} |`);
+      L.push(
+        `| ${b.bucket} | ${b.n} | ${pct(b.accuracy)} | ${pct(b.ci95[0])}–${pct(b.ci95[1])} | ${pct(b.choice.accuracy)} | ${pct(b.choice.ci95[0])}–${pct(b.choice.ci95[1])} |`,
+      );
+    L.push(
+      "",
+      "*4-way choice*: the reference answer against the same sentence with three wrong values of the relation (from other entities), by log-likelihood per byte; chance is 25%. It shows what the model knows even where it cannot yet say it.",
+    );
     L.push("", "![knowledge accuracy by mentions](plots/knowledge-by-mentions.svg)", "");
   }
   L.push("Held-out conversations (the first test examples of each task, right and wrong):", "");

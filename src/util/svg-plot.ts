@@ -135,23 +135,31 @@ export function lineChartSvg(series: Series[], o: LineChartOptions): string {
 }
 
 export interface Bar {
-  label: string;
-  /** Bar height. */
   value: number;
   /** An interval drawn as an error bar (e.g. a 95% confidence interval). */
   lo?: number;
   hi?: number;
-  /** A note under the label (e.g. "n = 40"). */
-  note?: string;
 }
 
-/** A bar chart with optional error bars, y from 0 to `yMax` (default: the largest value). */
+export interface BarGroup {
+  label: string;
+  /** A note under the label (e.g. "n = 40"). */
+  note?: string;
+  /** One bar per series, in the order of `series`. */
+  bars: Bar[];
+}
+
+/**
+ * Grouped bars with optional error bars: one group per label, one bar per series in each group,
+ * y from 0 to `yMax` (default: the largest value).
+ */
 export function barChartSvg(
-  bars: Bar[],
+  groups: BarGroup[],
   o: {
     title: string;
     xLabel: string;
     yLabel: string;
+    series: string[];
     yMax?: number;
     width?: number;
     height?: number;
@@ -160,9 +168,12 @@ export function barChartSvg(
   const W = o.width ?? 720;
   const H = o.height ?? 400;
   const m = { l: 64, r: 16, t: 36, b: 64 };
-  const top = o.yMax ?? Math.max(1e-9, ...bars.map((b) => Math.max(b.value, b.hi ?? 0)));
-  const py = (y: number) => H - m.b - (Math.min(y, top) / top) * (H - m.t - m.b);
-  const slot = (W - m.l - m.r) / Math.max(1, bars.length);
+  const all = groups.flatMap((g) => g.bars);
+  const top = o.yMax ?? Math.max(1e-9, ...all.map((b) => Math.max(b.value, b.hi ?? 0)));
+  const py = (y: number) => H - m.b - (Math.min(Math.max(y, 0), top) / top) * (H - m.t - m.b);
+  const slot = (W - m.l - m.r) / Math.max(1, groups.length);
+  const k = Math.max(1, o.series.length);
+  const w = (slot * 0.7) / k;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -173,26 +184,36 @@ export function barChartSvg(
     parts.push(`<line x1="${m.l}" y1="${py(t)}" x2="${W - m.r}" y2="${py(t)}" stroke="#eee"/>`);
     parts.push(`<text x="${m.l - 6}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
   }
-  bars.forEach((b, i) => {
-    const x = m.l + i * slot;
-    const w = slot * 0.6;
-    const cx = x + slot / 2;
-    parts.push(
-      `<rect x="${(cx - w / 2).toFixed(1)}" y="${py(b.value).toFixed(1)}" width="${w.toFixed(1)}" height="${(H - m.b - py(b.value)).toFixed(1)}" fill="${PALETTE[0]}"/>`,
-    );
-    if (b.lo !== undefined && b.hi !== undefined) {
-      const [y0, y1] = [py(b.lo), py(b.hi)];
+  groups.forEach((g, i) => {
+    const cx = m.l + (i + 0.5) * slot;
+    g.bars.forEach((b, j) => {
+      const x = cx - (k * w) / 2 + j * w;
+      const y = py(b.value);
       parts.push(
-        `<path d="M${cx},${y0.toFixed(1)}V${y1.toFixed(1)}M${cx - 5},${y0.toFixed(1)}h10M${cx - 5},${y1.toFixed(1)}h10" stroke="#333" fill="none"/>`,
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(w * 0.9).toFixed(1)}" height="${(H - m.b - y).toFixed(1)}" fill="${PALETTE[j % PALETTE.length]}"/>`,
       );
-    }
+      if (b.lo !== undefined && b.hi !== undefined) {
+        const bx = x + w * 0.45;
+        const [y0, y1] = [py(b.lo), py(b.hi)];
+        parts.push(
+          `<path d="M${bx.toFixed(1)},${y0.toFixed(1)}V${y1.toFixed(1)}M${(bx - 4).toFixed(1)},${y0.toFixed(1)}h8M${(bx - 4).toFixed(1)},${y1.toFixed(1)}h8" stroke="#333" fill="none"/>`,
+        );
+      }
+    });
     parts.push(
-      `<text x="${cx}" y="${H - m.b + 16}" text-anchor="middle">${escapeXml(b.label)}</text>`,
+      `<text x="${cx}" y="${H - m.b + 16}" text-anchor="middle">${escapeXml(g.label)}</text>`,
     );
-    if (b.note)
+    if (g.note)
       parts.push(
-        `<text x="${cx}" y="${H - m.b + 30}" text-anchor="middle" fill="#666" font-size="10">${escapeXml(b.note)}</text>`,
+        `<text x="${cx}" y="${H - m.b + 30}" text-anchor="middle" fill="#666" font-size="10">${escapeXml(g.note)}</text>`,
       );
+  });
+  o.series.forEach((name, j) => {
+    const ly = m.t + 14 + j * 16;
+    parts.push(
+      `<rect x="${W - m.r - 190}" y="${ly - 9}" width="12" height="10" fill="${PALETTE[j % PALETTE.length]}"/>`,
+      `<text x="${W - m.r - 172}" y="${ly}">${escapeXml(name)}</text>`,
+    );
   });
   parts.push(
     `<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#888"/>`,
