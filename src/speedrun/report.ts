@@ -197,6 +197,19 @@ export function speedrunReport(r: ReportInput): string {
       `| ${t.task} | ${t.n} | ${t.correct} | **${pct(t.accuracy)}** | ${pct(t.ci95[0])}–${pct(t.ci95[1])} | ${pct(t.n ? t.ended / t.n : 0)} |`,
     );
   L.push(`| all | ${e.ended.n} | | | | ${pct(e.ended.fraction)} |`, "");
+  const id = e.tasks.find((t) => t.task === "identity");
+  if (id?.n) {
+    const onTopic = id.examples.filter((x) => x.score.details?.topicOk === true).length;
+    L.push(
+      `Identity counts a reply as correct when it names itself chatforge and no other assistant; ${onTopic} of ${id.n} (${pct(onTopic / id.n)}) also answer the question asked (its topic's keywords: the maker, the size, the data, …).`,
+      "",
+    );
+  }
+  if (e.knowledgeChoice)
+    L.push(
+      `Knowledge QA as a four-way choice by likelihood (chance 25%): **${pct(e.knowledgeChoice.accuracy)}** (${pct(e.knowledgeChoice.ci95[0])}–${pct(e.knowledgeChoice.ci95[1])}, ${e.knowledgeChoice.n} questions).`,
+      "",
+    );
   if (e.knowledgeByBucket.length) {
     L.push(
       "Knowledge QA by how often pretraining saw the entity (training documents, after filtering and dedup, that state its facts):",
