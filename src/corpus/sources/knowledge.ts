@@ -25,7 +25,7 @@ import { type CorpusDoc, encoder, renderPage, slug } from "../document.js";
 
 export const KNOWLEDGE_SOURCE = "knowledge";
 /** Bumped when the pages change (part of the corpus's config hash). */
-export const KNOWLEDGE_VERSION = 1;
+export const KNOWLEDGE_VERSION = 2;
 /**
  * The sidecar in the corpus folder: one JSON line per knowledge page written. Not `.jsonl`,
  * which `data run` would take for an input when it reads the whole corpus folder.
@@ -63,17 +63,14 @@ export interface KnowledgeSourceOptions {
 const DEFAULTS = { seed: 1, alpha: 1.5, maxPages: 150 };
 
 /** How fast each kind runs in the prominence race. */
-const KIND_WEIGHT: Record<EntityKind, number> = {
-  country: 40,
-  element: 30,
-  city: 3,
-  person: 1,
-  region: 1,
-};
-
 /**
- * The planned number of pages per entity (every entity at least one). Deterministic for a
- * seed; the counts follow rank^(-1/α), the ranks come from a seeded, kind-weighted race.
+ * The planned number of pages per entity (every entity at least one). Deterministic for a seed.
+ * Counts follow the curve (N / rank)^(1/α) over all N entities, and each kind of entity spans
+ * the whole curve: within a kind, entities are put in a seeded random order and the one at
+ * quantile q gets the count of global rank q·N. So every kind has its few famous entities and
+ * its long tail, and a mention-count bucket holds the kinds in the same proportions — the
+ * knowledge-by-mentions measurement compares like with like (a country's capital is not
+ * easier or harder to guess than a person's birth year because countries were made famous).
  */
 export function drawMentions(
   entities: Entity[],
@@ -82,16 +79,22 @@ export function drawMentions(
   maxPages = DEFAULTS.maxPages,
 ): Map<string, number> {
   const rng = new Rng(seed * 7919 + 17);
-  const race = entities.map((e) => ({
-    key: e.key,
-    t: -Math.log(1 - rng.uniform()) / KIND_WEIGHT[e.kind],
-  }));
-  race.sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
-  const n = race.length;
+  const n = entities.length;
+  const byKind = new Map<EntityKind, { key: string; r: number }[]>();
+  for (const e of entities) {
+    let list = byKind.get(e.kind);
+    if (!list) byKind.set(e.kind, (list = []));
+    list.push({ key: e.key, r: rng.uniform() });
+  }
   const out = new Map<string, number>();
-  race.forEach((r, i) => {
-    out.set(r.key, Math.max(1, Math.min(maxPages, Math.floor((n / (i + 1)) ** (1 / alpha)))));
-  });
+  for (const kind of [...byKind.keys()].sort()) {
+    const list = byKind.get(kind)!;
+    list.sort((a, b) => a.r - b.r || (a.key < b.key ? -1 : 1));
+    list.forEach((e, i) => {
+      const rank = Math.floor((i * n) / list.length);
+      out.set(e.key, Math.max(1, Math.min(maxPages, Math.floor((n / (rank + 1)) ** (1 / alpha)))));
+    });
+  }
   return out;
 }
 
