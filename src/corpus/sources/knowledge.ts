@@ -2,10 +2,9 @@
  * The `knowledge` source: encyclopedia-like web pages rendered from the knowledge base
  * (`src/knowledge`), with a long-tailed, recorded number of pages per entity.
  *
- * How often each entity is mentioned is drawn first: entities are ranked by a seeded race in
- * which countries and elements run faster than cities and people (famous things are written
- * about more), and the entity of rank r gets about (N/r)^(1/α) pages (α = 1.5: about ten
- * entities on 50+ pages, about two thirds on one). Pages are then packed around an anchor entity
+ * How often each entity is mentioned is drawn first: the entity of rank r gets about
+ * (N/r)^(1/α) pages (α = 1.5: about a dozen entities on 50+ pages, two thirds on one), and
+ * every kind spans the whole curve (see `drawMentions`). Pages are then packed around an anchor entity
  * drawn in proportion to the pages it still needs, joined by others of its kind and theme
  * (countries of one continent, cities of one country, people born in one century, elements of
  * one state) so that no two pages are alike: several layouts (profiles, lists, "did you know",
@@ -62,7 +61,6 @@ export interface KnowledgeSourceOptions {
 
 const DEFAULTS = { seed: 1, alpha: 1.5, maxPages: 150 };
 
-/** How fast each kind runs in the prominence race. */
 /**
  * The planned number of pages per entity (every entity at least one). Deterministic for a seed.
  * Counts follow the curve (N / rank)^(1/α) over all N entities, and each kind of entity spans
