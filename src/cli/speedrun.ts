@@ -29,7 +29,7 @@ export function registerSpeedrun(program: Command): void {
     )
     .addOption(
       new Option("--minutes <m>", "training time budget: the step count is measured to fit it")
-        .default(12)
+        .default(15)
         .argParser(numberIn("--minutes", 0.1, 10000)),
     )
     .addOption(
