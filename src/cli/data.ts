@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { type CorpusSummary, SUMMARY_FILE } from "../corpus/build.js";
 import { type DataConfig, defaultDataConfig, SWITCHABLE } from "../data/config.js";
 import { runLocal, runPhase, submitSlurm, waitForSlurm } from "../data/executor.js";
 import type { DetectorName } from "../data/lang.js";
@@ -13,6 +14,18 @@ import { isInputName } from "../data/warc.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { RunDir } from "../util/run-dir.js";
+
+/** The WARC files a `corpus build` folder lists in its summary.json, or null for other folders. */
+function corpusFiles(dir: string): string[] | null {
+  const summary = join(dir, SUMMARY_FILE);
+  if (!existsSync(summary)) return null;
+  try {
+    const s = JSON.parse(readFileSync(summary, "utf8")) as CorpusSummary;
+    return Array.isArray(s.files) ? s.files.map((f) => f.name).sort() : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Expands directories into their input files (sorted), keeps files as given. */
 function resolveInputs(paths: string[]): string[] {
@@ -25,7 +38,9 @@ function resolveInputs(paths: string[]): string[] {
       );
     }
     if (statSync(p).isDirectory()) {
-      const names = readdirSync(p).filter(isInputName).sort();
+      // a corpus folder: its WARC files, not its skipped.jsonl or other sidecars
+      const corpus = corpusFiles(p);
+      const names = corpus ?? readdirSync(p).filter(isInputName).sort();
       out.push(...names.map((n) => resolve(p, n)));
     } else out.push(resolve(p));
   }
