@@ -18,7 +18,7 @@ import { kernelsFor } from "../tensor/kernels.js";
 import { alloc, persistent, scope } from "../tensor/memory.js";
 import { add, embedding, gelu, layerNorm, linear } from "../tensor/ops.js";
 import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
-import { checkStep, KvCache } from "./kv-cache.js";
+import { checkStep, type FeedPart, feedSegments, KvCache, type Segment } from "./kv-cache.js";
 import { linearInto } from "./linear.js";
 
 /** Activation buffers of the direct path, sized for `rows` = B·n positions at once. */
@@ -38,8 +38,10 @@ interface Buffers {
 export class Gpt2Decoder {
   readonly model: GPT2;
   readonly maxBatch: number;
-  /** Positions filled so far (the same for every row). */
+  /** Positions filled so far by `step` (the same for every row). */
   pos = 0;
+  /** Positions filled so far in each cache slot by `feed`. */
+  readonly slotPos: Int32Array;
   readonly #cache: KvCache;
   #B = 0;
   #buf: Buffers | null = null;
@@ -49,6 +51,7 @@ export class Gpt2Decoder {
     this.maxBatch = maxBatch;
     const { nCtx, nEmbd, nLayer } = model.config;
     this.#cache = new KvCache(nLayer, maxBatch, nCtx, nEmbd);
+    this.slotPos = new Int32Array(maxBatch);
   }
 
   get contextLength(): number {
@@ -59,6 +62,27 @@ export class Gpt2Decoder {
   reset(): void {
     this.pos = 0;
     this.#B = 0;
+    this.slotPos.fill(0);
+  }
+
+  /** Forgets the sequence in one cache slot (`feed`'s rows start over there). */
+  clearSlot(slot: number): void {
+    this.slotPos[slot] = 0;
+  }
+
+  /**
+   * Feeds each part's ids to its cache slot at that slot's own position (rows of a batch at
+   * different lengths: a prompt in one slot while others decode one token) and returns the
+   * next-token logits after each part, [parts.length, V]. Float32 weights only. Not to be mixed
+   * with `step` without a `reset` between.
+   */
+  feed(parts: readonly FeedPart[]): Float32Array {
+    if (!(this.model.wte.data instanceof Float32Array))
+      throw new Error("decoder: feed needs float32 weights");
+    const { ids, segs } = feedSegments(parts, this.slotPos, this.model.config.nCtx);
+    const logits = this.#stepDirect(ids, segs, false);
+    for (const s of segs) this.slotPos[s.slot]! += s.n;
+    return logits;
   }
 
   /**
@@ -70,7 +94,13 @@ export class Gpt2Decoder {
     checkStep(ids, B, n, this.pos, this.#B, this.maxBatch, nCtx);
     this.#B = B;
     if (this.model.wte.data instanceof Float32Array) {
-      const logits = this.#stepDirect(ids, B, n);
+      const segs = Array.from({ length: B }, (_, b) => ({
+        start: b * n,
+        n,
+        slot: b,
+        t0: this.pos,
+      }));
+      const logits = this.#stepDirect(ids, segs, true);
       this.pos += n;
       return logits;
     }
@@ -121,43 +151,65 @@ export class Gpt2Decoder {
     return this.#buf;
   }
 
-  /** The direct float32 path of `step` (see the file comment). */
-  #stepDirect(ids: Int32Array, B: number, n: number): Float32Array {
+  /**
+   * The direct float32 path of `step` and `feed` (see the file comment): the rows of `ids` in
+   * segments, each a run of positions of one cache slot; the logits after each segment's last
+   * row. `uniform`: segment b is slot b and all start at one position (`step`), so attention runs
+   * as one batched call.
+   */
+  #stepDirect(ids: Int32Array, segs: readonly Segment[], uniform: boolean): Float32Array {
     const { nEmbd: d, nHead, vocabSize: V, eps = 1e-5 } = this.model.config;
     const m = this.model;
-    const t0 = this.pos;
-    const rows = B * n;
+    const rows = ids.length;
     const buf = this.#buffers(rows);
     const { x, h, qkv, a, f, mean, rstd } = buf;
     const k = kernelsFor(x);
     const f32 = (t: Tensor) => t.data as Float32Array;
     const wte = f32(m.wte);
     const wpe = f32(m.wpe);
-    for (let r = 0; r < rows; r++) {
-      const id = ids[r]!;
-      if (!(id >= 0 && id < V))
-        throw new Error(`decoder: id ${id} at index ${r} outside [0, ${V})`);
-      const t = t0 + (r % n);
-      for (let c = 0; c < d; c++) x[r * d + c] = wte[id * d + c]! + wpe[t * d + c]!;
+    for (const s of segs) {
+      for (let r = s.start; r < s.start + s.n; r++) {
+        const id = ids[r]!;
+        if (!(id >= 0 && id < V))
+          throw new Error(`decoder: id ${id} at index ${r} outside [0, ${V})`);
+        const t = s.t0 + r - s.start;
+        for (let c = 0; c < d; c++) x[r * d + c] = wte[id * d + c]! + wpe[t * d + c]!;
+      }
     }
+    const hs = d / nHead;
     for (let l = 0; l < m.blocks.length; l++) {
       const blk = m.blocks[l]!;
       k.layerNormFwd(x, f32(blk.ln1w), f32(blk.ln1b), h, mean, rstd, rows, d, eps);
       linearInto(h, rows, d, f32(blk.attnW), 3 * d, f32(blk.attnB), qkv);
-      for (let r = 0; r < rows; r++) {
-        const o = r * 3 * d;
-        this.#cache.put(l, Math.floor(r / n), t0 + (r % n), qkv, o + d, qkv, o + 2 * d);
+      for (const s of segs) {
+        for (let i = 0; i < s.n; i++) {
+          const o = (s.start + i) * 3 * d;
+          this.#cache.put(l, s.slot, s.t0 + i, qkv, o + d, qkv, o + 2 * d);
+        }
       }
-      this.#cache.attendInto(l, qkv, 0, 3 * d, B, n, t0, nHead, nHead, d / nHead, a);
+      if (uniform) {
+        const { n, t0 } = segs[0]!;
+        this.#cache.attendInto(l, qkv, 0, 3 * d, segs.length, n, t0, nHead, nHead, hs, a);
+      } else {
+        for (const s of segs) {
+          const out = a.subarray(s.start * d, (s.start + s.n) * d);
+          const q0 = s.start * 3 * d;
+          this.#cache.attendInto(l, qkv, q0, 3 * d, 1, s.n, s.t0, nHead, nHead, hs, out, s.slot);
+        }
+      }
       linearInto(a, rows, d, f32(blk.projW), d, f32(blk.projB), x, true);
       k.layerNormFwd(x, f32(blk.ln2w), f32(blk.ln2b), h, mean, rstd, rows, d, eps);
       linearInto(h, rows, d, f32(blk.fcW), 4 * d, f32(blk.fcB), f);
       k.geluFwd(f, f, rows * 4 * d);
       linearInto(f, rows, 4 * d, f32(blk.fcProjW), d, f32(blk.fcProjB), x, true);
     }
-    // only the last position of each row goes through the final norm and the head
+    // only the last position of each segment goes through the final norm and the head
     const { last, logits } = buf;
-    for (let b = 0; b < B; b++) last.set(x.subarray((b * n + n - 1) * d, (b * n + n) * d), b * d);
+    const B = segs.length;
+    segs.forEach((s, b) => {
+      const r = s.start + s.n - 1;
+      last.set(x.subarray(r * d, (r + 1) * d), b * d);
+    });
     k.layerNormFwd(last, f32(m.lnfW), f32(m.lnfB), h, mean, rstd, B, d, eps);
     linearInto(h, B, d, wte, V, null, logits);
     return logits.slice(0, B * V);

@@ -11,7 +11,7 @@ import { kernelsFor } from "../tensor/kernels.js";
 import { alloc, persistent, scope } from "../tensor/memory.js";
 import { add, embedding, linear, rmsNorm, swiglu } from "../tensor/ops.js";
 import { noGrad, type Tensor, tensor } from "../tensor/tensor.js";
-import { checkStep, KvCache } from "./kv-cache.js";
+import { checkStep, type FeedPart, feedSegments, KvCache, type Segment } from "./kv-cache.js";
 import { linearInto } from "./linear.js";
 
 /** Activation buffers of the direct path, sized for `rows` = B·n positions at once. */
@@ -33,6 +33,8 @@ export class LlamaDecoder {
   readonly model: Llama;
   readonly maxBatch: number;
   pos = 0;
+  /** Positions filled so far in each cache slot by `feed`. */
+  readonly slotPos: Int32Array;
   readonly #cache: KvCache;
   #B = 0;
   #buf: Buffers | null = null;
@@ -42,6 +44,7 @@ export class LlamaDecoder {
     this.maxBatch = maxBatch;
     const { nCtx, nEmbd, nLayer, nHead, nKvHead } = model.config;
     this.#cache = new KvCache(nLayer, maxBatch, nCtx, ((nKvHead ?? nHead) * nEmbd) / nHead);
+    this.slotPos = new Int32Array(maxBatch);
   }
 
   get contextLength(): number {
@@ -51,17 +54,33 @@ export class LlamaDecoder {
   reset(): void {
     this.pos = 0;
     this.#B = 0;
+    this.slotPos.fill(0);
   }
 
-  /** Rotates each head of rows [B·n, heads·hs] by the angle of its position (in place). */
-  #rope(x: Float32Array | Float64Array, B: number, n: number, t0: number, heads: number): void {
+  /** Forgets the sequence in one cache slot. */
+  clearSlot(slot: number): void {
+    this.slotPos[slot] = 0;
+  }
+
+  /** As `Gpt2Decoder.feed`: each part at its own slot's position; logits [parts.length, V]. */
+  feed(parts: readonly FeedPart[]): Float32Array {
+    if (!(this.model.embed.data instanceof Float32Array))
+      throw new Error("decoder: feed needs float32 weights");
+    const { ids, segs } = feedSegments(parts, this.slotPos, this.model.config.nCtx);
+    const logits = this.#stepDirect(ids, segs, false);
+    for (const s of segs) this.slotPos[s.slot]! += s.n;
+    return logits;
+  }
+
+  /** Rotates each head of rows [rows, heads·hs] by the angle of its position (in place). */
+  #rope(x: Float32Array | Float64Array, segs: readonly Segment[], heads: number): void {
     const hs = this.model.config.nEmbd / this.model.config.nHead;
     const half = hs / 2;
     const { cos, sin } = this.model.rope;
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < n; i++) {
-        const t = t0 + i;
-        const row = (b * n + i) * heads * hs;
+    for (const sg of segs) {
+      for (let i = 0; i < sg.n; i++) {
+        const t = sg.t0 + i;
+        const row = (sg.start + i) * heads * hs;
         for (let h = 0; h < heads; h++) {
           const o = row + h * hs;
           for (let j = 0; j < half; j++) {
@@ -84,8 +103,9 @@ export class LlamaDecoder {
     const hs = d / nHead;
     checkStep(ids, B, n, this.pos, this.#B, this.maxBatch, nCtx);
     this.#B = B;
+    const segs = Array.from({ length: B }, (_, b) => ({ start: b * n, n, slot: b, t0: this.pos }));
     if (this.model.embed.data instanceof Float32Array) {
-      const logits = this.#stepDirect(ids, B, n);
+      const logits = this.#stepDirect(ids, segs, true);
       this.pos += n;
       return logits;
     }
@@ -100,8 +120,8 @@ export class LlamaDecoder {
           const q = linear(h, blk.q);
           const k = linear(h, blk.k);
           const v = linear(h, blk.v);
-          this.#rope(q.data, B, n, t0, nHead);
-          this.#rope(k.data, B, n, t0, nKv);
+          this.#rope(q.data, segs, nHead);
+          this.#rope(k.data, segs, nKv);
           for (let b = 0; b < B; b++) {
             for (let i = 0; i < n; i++) {
               const r = (b * n + i) * nKv * hs;
@@ -147,15 +167,14 @@ export class LlamaDecoder {
     return this.#buf;
   }
 
-  /** The direct float32 path of `step`. */
-  #stepDirect(ids: Int32Array, B: number, n: number): Float32Array {
+  /** The direct float32 path of `step` and `feed` (as in `Gpt2Decoder`). */
+  #stepDirect(ids: Int32Array, segs: readonly Segment[], uniform: boolean): Float32Array {
     const { nEmbd: d, nHead, vocabSize: V, eps = 1e-5 } = this.model.config;
     const nKv = this.model.config.nKvHead ?? nHead;
     const hs = d / nHead;
     const kvDim = nKv * hs;
     const m = this.model;
-    const t0 = this.pos;
-    const rows = B * n;
+    const rows = ids.length;
     const buf = this.#buffers(rows);
     const { x, h, q, k, v, a, g, u, rrms } = buf;
     const kern = kernelsFor(x);
@@ -174,11 +193,23 @@ export class LlamaDecoder {
       linearInto(h, rows, d, f32(blk.q), d, null, q);
       linearInto(h, rows, d, f32(blk.k), kvDim, null, k);
       linearInto(h, rows, d, f32(blk.v), kvDim, null, v);
-      this.#rope(q.subarray(0, rows * d), B, n, t0, nHead);
-      this.#rope(k.subarray(0, rows * kvDim), B, n, t0, nKv);
-      for (let r = 0; r < rows; r++)
-        this.#cache.put(l, Math.floor(r / n), t0 + (r % n), k, r * kvDim, v, r * kvDim);
-      this.#cache.attendInto(l, q, 0, d, B, n, t0, nHead, nKv, hs, a);
+      this.#rope(q.subarray(0, rows * d), segs, nHead);
+      this.#rope(k.subarray(0, rows * kvDim), segs, nKv);
+      for (const s of segs) {
+        for (let i = 0; i < s.n; i++) {
+          const r = s.start + i;
+          this.#cache.put(l, s.slot, s.t0 + i, k, r * kvDim, v, r * kvDim);
+        }
+      }
+      if (uniform) {
+        const { n, t0 } = segs[0]!;
+        this.#cache.attendInto(l, q, 0, d, segs.length, n, t0, nHead, nKv, hs, a);
+      } else {
+        for (const s of segs) {
+          const out = a.subarray(s.start * d, (s.start + s.n) * d);
+          this.#cache.attendInto(l, q, s.start * d, d, 1, s.n, s.t0, nHead, nKv, hs, out, s.slot);
+        }
+      }
       linearInto(a, rows, d, f32(blk.o), d, null, x, true);
       kern.rmsNormFwd(x, f32(blk.postNorm), h, rrms, rows, d, eps);
       linearInto(h, rows, d, f32(blk.gate), hidden, null, g);
@@ -189,8 +220,12 @@ export class LlamaDecoder {
       }
       linearInto(g, rows, hidden, f32(blk.down), d, null, x, true);
     }
-    // only the last position of each row goes through the final norm and the head
-    for (let b = 0; b < B; b++) a.set(x.subarray((b * n + n - 1) * d, (b * n + n) * d), b * d);
+    // only the last position of each segment goes through the final norm and the head
+    const B = segs.length;
+    segs.forEach((s, b) => {
+      const r = s.start + s.n - 1;
+      a.set(x.subarray(r * d, (r + 1) * d), b * d);
+    });
     kern.rmsNormFwd(a, f32(m.norm), h, rrms, B, d, eps);
     linearInto(h, B, d, f32(m.lmHead), V, null, buf.logits);
     return buf.logits.slice(0, B * V);
