@@ -1,22 +1,30 @@
 /** `chatforge chat`: talk to a fine-tuned model in the terminal (or answer one --prompt). */
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
-import { ChatSession, requireChatTokens } from "../infer/chat-session.js";
+import { type ChatReply, ChatSession, requireChatTokens } from "../infer/chat-session.js";
 import { openForGeneration } from "../infer/load.js";
 import { renderTokens } from "../tokenizer/report.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { RunDir } from "../util/run-dir.js";
 import { positiveInt } from "./args.js";
 import { addComputeOptions, setupCompute } from "./compute.js";
+import { replyPrinter } from "./reply-printer.js";
 import { addSamplingOptions, samplingFrom } from "./sampling-options.js";
 
 const HELP = `commands:
   /reset     forget the conversation (the system prompt stays)
   /tokens    show the last exchange as the tokens the model saw (special tokens marked)
-  /probs     the top next-token probabilities at each token of the last reply
+  /probs     the top next-token probabilities at each token the model chose in the last reply
   /system T  set the system prompt to T (empty: none) and reset
   /help      this list
   /quit      leave (or Ctrl-D)`;
+
+/** Why a reply did not close its turn, in words. */
+function cutReason(r: ChatReply): string {
+  if (r.reason === "length") return "the --max-tokens limit";
+  if (r.reason === "context") return "the end of the model's context";
+  return "a turn boundary that was not <|im_end|>";
+}
 
 export function registerChat(program: Command): void {
   const cmd = program
@@ -60,9 +68,12 @@ export function registerChat(program: Command): void {
     const notice = (s: string) => process.stderr.write(`${s}\n`);
 
     if (o.prompt !== undefined) {
-      const r = session.send(o.prompt, (t) => out.write(t));
+      const r = session.send(
+        o.prompt,
+        replyPrinter(tok, (t) => out.write(t), false),
+      );
       out.write("\n");
-      if (!r.ended) notice(`[reply cut: stopped by ${r.stop} after ${r.tokens.length} tokens]`);
+      if (!r.ended) notice(`[reply cut: ${cutReason(r)} after ${r.tokens.length} tokens]`);
       return;
     }
 
@@ -117,13 +128,12 @@ export function registerChat(program: Command): void {
           if (text === "/tokens") {
             out.write(renderTokens(tok, [...last.promptIds, ...last.tokens], { color }));
           } else {
-            for (const [i, top] of last.probs.entries()) {
-              const chosen = i < last.tokens.length ? last.tokens[i]! : -1;
+            for (const [i, { id: chosen, top }] of last.probs.entries()) {
               const cells = top.map(
                 (t) =>
                   `${show(tok.decode([t.id])).padStart(12)} ${(100 * t.prob).toFixed(1).padStart(5)}%`,
               );
-              const pick = chosen >= 0 ? show(tok.decode([chosen])) : "?";
+              const pick = show(tok.decode([chosen]));
               out.write(`${String(i).padStart(4)}  ${cells.join("  ")}   → ${pick}\n`);
             }
           }
@@ -134,14 +144,16 @@ export function registerChat(program: Command): void {
           continue;
         }
         out.write(bold("chatforge> "));
-        const r = session.send(text, (t) => out.write(t));
+        const r = session.send(
+          text,
+          replyPrinter(tok, (t) => out.write(t), color),
+        );
         out.write("\n");
         if (r.dropped)
           notice(
             dim(`(the history outgrew the context: dropped the ${r.dropped} oldest messages)`),
           );
-        if (!r.ended)
-          notice(dim(`(reply cut: stopped by ${r.stop} after ${r.tokens.length} tokens)`));
+        if (!r.ended) notice(dim(`(reply cut: ${cutReason(r)} after ${r.tokens.length} tokens)`));
       }
     } finally {
       rl.close();

@@ -49,11 +49,13 @@ test("a reply joins the history; the prompt is the rendered history; /probs has 
   assert.equal(s.messages[1]!.role, "assistant");
   assert.equal(s.messages[1]!.content, r.text);
   // one row per sampled token; a stop token other than <|im_end|> is sampled but not kept
-  assert.ok(
-    r.probs.length === r.tokens.length ||
-      (r.stop === "stop-token" && !r.ended && r.probs.length === r.tokens.length + 1),
+  // one row per sampled token, and one for the sampled stop token (not kept unless <|im_end|>)
+  const sampled = r.ended ? r.tokens : [...r.tokens, r.probs.at(-1)!.id];
+  assert.deepEqual(
+    r.probs.map((p) => p.id),
+    r.reason === "stop" ? sampled : r.tokens,
   );
-  assert.ok(r.probs.every((top) => top.length === 3));
+  assert.ok(r.probs.every((p) => p.top.length === 3));
   s.reset();
   assert.equal(s.messages.length, 0);
 });

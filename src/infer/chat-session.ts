@@ -8,8 +8,10 @@
 import { CHAT_TOKENS, type Message } from "../chat/conversation.js";
 import { renderPrompt } from "../chat/render.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { Tool } from "../tools/tool.js";
 import { UserError } from "../util/errors.js";
-import { type Decoder, type Generation, generate } from "./generate.js";
+import type { SlotDecoder } from "./decoder.js";
+import { Engine, type EngineEvent, type EngineOptions, type FinishReason } from "./engine.js";
 import type { SamplingOptions } from "./sampler.js";
 
 export interface ChatOptions extends SamplingOptions {
@@ -17,22 +19,29 @@ export interface ChatOptions extends SamplingOptions {
   maxNewTokens: number;
   seed?: number;
   system?: string;
-  /** How many top next-token probabilities to keep per reply token (0 = none). */
+  /** How many top next-token probabilities to keep per sampled reply token (0 = none). */
   probsK?: number;
+  /** The tools the model may call inside its reply (src/tools/), and the engine's limits. */
+  tools?: readonly Tool[];
+  engine?: EngineOptions;
 }
 
 export interface ChatReply {
+  /** The reply as assistant content (tool spans and outputs as their special-token text). */
   text: string;
+  /** The reply's tokens, sampled and forced, with the closing <|im_end|> if it closed. */
   tokens: number[];
   /** The model closed its turn with <|im_end|> (not cut by the length limit or the context). */
   ended: boolean;
-  stop: Generation["stop"];
+  reason: FinishReason;
+  /** Said when the reply ended oddly (a tool call left open). */
+  note?: string;
   /** The ids the model read before replying. */
   promptIds: number[];
   /** Messages dropped from the start of the history to fit the context. */
   dropped: number;
-  /** Per reply token, the top next-token probabilities (when probsK > 0). */
-  probs: { id: number; prob: number }[][];
+  /** Per sampled token (and the sampled stop token), its id and the top probabilities then. */
+  probs: { id: number; top: { id: number; prob: number }[] }[];
 }
 
 /** The chat special tokens a tokenizer must have, or a UserError naming the missing ones. */
@@ -51,13 +60,15 @@ export class ChatSession {
   messages: Message[] = [];
   last: ChatReply | null = null;
   #seed: number;
+  readonly #engine: Engine;
 
   constructor(
-    readonly decoder: Decoder,
+    readonly decoder: SlotDecoder,
     readonly tok: Tokenizer,
     readonly o: ChatOptions,
   ) {
     this.#seed = o.seed ?? 0;
+    this.#engine = new Engine(decoder, tok, o.tools ?? [], o.engine);
   }
 
   reset(): void {
@@ -71,10 +82,10 @@ export class ChatSession {
   }
 
   /**
-   * Adds the user's message, replies, and adds the reply to the history. `onText` receives the
-   * reply as it is generated.
+   * Adds the user's message, replies, and adds the reply to the history. `onEvent` receives the
+   * engine's events as the reply is generated (tokens, tool calls and results, the finish).
    */
-  send(text: string, onText?: (piece: string) => void): ChatReply {
+  send(text: string, onEvent?: (e: EngineEvent) => void): ChatReply {
     const ctx = this.decoder.contextLength;
     // leave room for a reply: the asked-for length, but at least a short answer
     const room = Math.min(this.o.maxNewTokens, Math.max(16, Math.floor(ctx / 4)));
@@ -94,33 +105,43 @@ export class ChatSession {
         "write a shorter message (or a shorter --system prompt)",
       );
     }
-    const imEnd = this.tok.specialTokenId(CHAT_TOKENS.imEnd);
-    const stops = [imEnd, this.tok.specialTokenId(CHAT_TOKENS.imStart)];
-    if (this.tok.specialTokens.has("<|endoftext|>"))
-      stops.push(this.tok.specialTokenId("<|endoftext|>"));
     const probs: ChatReply["probs"] = [];
-    const k = this.o.probsK ?? 0;
-    const g = generate(this.decoder, this.tok, prompt, {
-      ...this.o,
-      maxNewTokens: Math.min(this.o.maxNewTokens, ctx - prompt.length),
-      seed: this.#seed++,
-      stopTokens: stops,
-      onText,
-      showProbsK: k,
-      onProbs: k > 0 ? (_i, top) => probs.push(top) : undefined,
-    });
-    // the stop token is not in g.tokens; keep it for /tokens
-    const closed = g.stopToken === imEnd;
+    const [r] = this.#engine.generate(
+      [
+        {
+          prompt,
+          maxNewTokens: Math.min(this.o.maxNewTokens, ctx - prompt.length),
+          seed: this.#seed++,
+          sampling: this.o,
+          topK: this.o.probsK ?? 0,
+        },
+      ],
+      (e) => {
+        if (e.type === "token" && e.top) probs.push({ id: e.id, top: e.top });
+        if (e.type === "finish" && e.top && e.stopToken !== undefined)
+          probs.push({ id: e.stopToken, top: e.top });
+        onEvent?.(e);
+      },
+    );
+    const imEnd = this.tok.specialTokenId(CHAT_TOKENS.imEnd);
+    const closed = r!.stopToken === imEnd;
     const reply: ChatReply = {
-      text: g.text,
-      tokens: closed ? [...g.tokens, imEnd] : g.tokens,
+      text: r!.text,
+      tokens: closed ? [...r!.tokens, imEnd] : r!.tokens,
       ended: closed,
-      stop: g.stop,
+      reason: r!.reason,
       promptIds: prompt,
       dropped,
       probs,
     };
-    this.messages = [...history, { role: "assistant", content: g.text }];
+    if (r!.note) reply.note = r!.note;
+    // an open tool span cannot be rendered back: keep the history renderable
+    const cut = Math.max(
+      r!.text.lastIndexOf(CHAT_TOKENS.pythonStart),
+      r!.text.lastIndexOf(CHAT_TOKENS.searchStart),
+    );
+    const content = r!.note && cut >= 0 ? r!.text.slice(0, cut) : r!.text;
+    this.messages = [...history, { role: "assistant", content }];
     this.last = reply;
     return reply;
   }

@@ -4,8 +4,9 @@
  * span (`<|python_start|>code<|python_end|>`, `<|search_start|>query<|search_end|>`), the engine
  * runs the tool and forces `<|output_start|>result<|output_end|>` into that row — fed to the model
  * in the next step with the span's end token, never sampled — and decoding continues. The model
- * can never write the output tokens itself (their logits are masked), nor open a span inside a
- * span or close one it did not open, so every reply renders back through src/chat/render.ts.
+ * can never write the output tokens itself (their logits are masked, as are all special tokens but
+ * the stops and span tokens), nor open a span inside a span or close one it did not open, so every
+ * reply renders back through src/chat/render.ts.
  *
  * Rows advance independently: each step feeds every active row what it has pending (a prompt, one
  * sampled token, or a span end plus a forced output) in one decoder pass, and rows finish on their
@@ -62,7 +63,15 @@ export type EngineEvent =
     }
   | { type: "tool-call"; row: number; tool: string; input: string }
   | ({ type: "tool-result"; row: number; tool: string } & ToolResult)
-  | { type: "finish"; row: number; reason: FinishReason; note?: string };
+  | {
+      type: "finish";
+      row: number;
+      reason: FinishReason;
+      note?: string;
+      /** The sampled token that closed the turn, and the top probabilities at that step. */
+      stopToken?: number;
+      top?: { id: number; prob: number }[];
+    };
 
 export interface EngineResult {
   /** Every reply token, sampled and forced, without the closing `<|im_end|>`. */
@@ -123,6 +132,8 @@ export class Engine {
   readonly #outStart: number | undefined;
   readonly #outEnd: number | undefined;
   readonly #spanEnds = new Set<number>();
+  /** Special tokens the model may never write (all but the stops and the span tokens). */
+  readonly #banned: number[] = [];
   #freeSlots: number[];
   #rows = new Map<number, Row>();
   #queue: { id: number; req: EngineRequest }[] = [];
@@ -158,6 +169,10 @@ export class Engine {
       const tool = tools.find((t) => t.spanStart === s.start) ?? null;
       this.#tools.set(a, { tool, name: tool?.name ?? s.name, end: b });
       this.#spanEnds.add(b);
+    }
+    for (const id of tok.specialTokens.values()) {
+      if (!this.#stops.has(id) && !this.#tools.has(id) && !this.#spanEnds.has(id))
+        this.#banned.push(id);
     }
   }
 
@@ -243,9 +258,7 @@ export class Engine {
     const top = k > 0 ? topProbabilities(logits, k) : undefined;
     const id = sampleToken(logits, o, row.rng, o.repetitionPenalty ? row.context : undefined);
     if (this.#stops.has(id)) {
-      const r = this.#finish(row, "stop", row.open ? this.#openNote(row) : undefined);
-      r.stopToken = id;
-      return r;
+      return this.#finish(row, "stop", row.open ? this.#openNote(row) : undefined, id, top);
     }
     this.#push(row, id, false, top);
     const span = this.#tools.get(id);
@@ -260,13 +273,17 @@ export class Engine {
     return this.#limits(row);
   }
 
-  /** Output tokens are the engine's; span ends only close the open span; spans do not nest. */
+  /**
+   * The model writes ordinary tokens, the stops and span tokens only (output tokens are the
+   * engine's; other special tokens would make the reply unrenderable); a span end only closes
+   * the open span; spans do not nest.
+   */
   #mask(row: Row, logits: Float32Array): void {
-    const ban = (id: number | undefined) => {
-      if (id !== undefined) logits[id] = Number.NEGATIVE_INFINITY;
+    const ban = (id: number) => {
+      if (id < logits.length) logits[id] = Number.NEGATIVE_INFINITY;
     };
-    ban(this.#outStart);
-    ban(this.#outEnd);
+    for (const id of this.#banned) ban(id);
+    for (let id = this.#tok.vocabSize; id < logits.length; id++) ban(id); // padded vocabulary
     for (const end of this.#spanEnds) if (!row.open || row.open.end !== end) ban(end);
     if (row.open) for (const start of this.#tools.keys()) ban(start);
   }
@@ -342,7 +359,13 @@ export class Engine {
     this.#emit(e);
   }
 
-  #finish(row: Row, reason: FinishReason, note?: string): EngineResult {
+  #finish(
+    row: Row,
+    reason: FinishReason,
+    note?: string,
+    stopToken?: number,
+    top?: { id: number; prob: number }[],
+  ): EngineResult {
     row.text += row.utf8.decode();
     const r: EngineResult = {
       tokens: row.tokens,
@@ -351,10 +374,13 @@ export class Engine {
       toolCalls: row.toolCalls,
     };
     if (note) r.note = note;
+    if (stopToken !== undefined) r.stopToken = stopToken;
     this.#rows.delete(row.id);
     this.#freeSlots.push(row.slot);
     const e: EngineEvent = { type: "finish", row: row.id, reason };
     if (note) e.note = note;
+    if (stopToken !== undefined) e.stopToken = stopToken;
+    if (top) e.top = top;
     this.#emit(e);
     this.#listeners.delete(row.id);
     return r;

@@ -2,8 +2,7 @@
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { type Checkpoint, latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
 import { UserError } from "../util/errors.js";
-import { createDecoder } from "./decoder.js";
-import type { Decoder } from "./generate.js";
+import { createDecoder, type SlotDecoder } from "./decoder.js";
 
 /** A checkpoint folder, or the latest one under a checkpoints/<stage> folder. */
 export async function resolveCheckpoint(pathOrRoot: string): Promise<string> {
@@ -16,7 +15,7 @@ export async function openForGeneration(
   path: string,
   tok: Tokenizer,
   maxBatch = 1,
-): Promise<{ ckpt: Checkpoint; decoder: Decoder }> {
+): Promise<{ ckpt: Checkpoint; decoder: SlotDecoder }> {
   const ckpt = await loadCheckpoint(await resolveCheckpoint(path));
   const cfg = ckpt.modelConfig;
   if (tok.vocabSize > cfg.vocabSize) {
