@@ -3,10 +3,12 @@
  * per task accuracy with its 95% interval, how often replies closed their turn, and knowledge QA
  * by how often pretraining saw the entity. Written to `runs/<run>/eval/<stage>.json`.
  */
+import { Engine } from "../infer/engine.js";
 import { openForGeneration } from "../infer/load.js";
 import { accuracyByMentionBucket } from "../tasks/knowledge-qa.js";
 import type { Task, TaskContext } from "../tasks/task.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { Tool } from "../tools/tool.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { Progress } from "../util/progress.js";
 import type { RunDir } from "../util/run-dir.js";
@@ -55,11 +57,17 @@ export interface ChatEvalOptions {
   limit?: number;
   maxNewTokens?: number;
   quiet?: boolean;
+  /** Tools the model may call (src/tools/). */
+  tools?: readonly Tool[];
 }
+
+/** Replies generated together (one decoder pass per token for all of them). */
+const EVAL_BATCH = 8;
 
 export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
   const t0 = performance.now();
-  const { ckpt, decoder } = await openForGeneration(o.checkpoint, o.tok);
+  const { ckpt, decoder } = await openForGeneration(o.checkpoint, o.tok, EVAL_BATCH);
+  const engine = new Engine(decoder, o.tok, o.tools ?? []);
   const jobs = o.tasks.map((task) => {
     const all = task.examples("test", o.ctx);
     return { task, examples: o.limit ? all.slice(0, o.limit) : all };
@@ -71,7 +79,7 @@ export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
   for (const { task, examples } of jobs) {
     const base = done;
     results.push(
-      runTask(decoder, o.tok, task, examples, {
+      runTask(engine, o.tok, task, examples, {
         maxNewTokens: o.maxNewTokens ?? 64,
         onExample: (k) => progress.update(base + k, task.name),
       }),
