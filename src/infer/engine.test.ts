@@ -226,6 +226,30 @@ describe("engine", () => {
     assert.ok(!got.get(first)!.tokens.includes(os));
   });
 
+  test("logprobs: a greedy token's log-probability is that of the top alternative", () => {
+    const engine = new Engine(realDecoder(1), tok, []);
+    const events: EngineEvent[] = [];
+    engine.generate(
+      [
+        {
+          prompt: prompt("b"),
+          maxNewTokens: 5,
+          sampling: { temperature: 0 },
+          topK: 2,
+          logprobs: true,
+        },
+      ],
+      (e) => events.push(e),
+    );
+    const tokens = events.filter((e) => e.type === "token");
+    assert.ok(tokens.length > 0);
+    for (const e of tokens) {
+      if (e.type !== "token") continue;
+      assert.equal(e.top![0]!.id, e.id);
+      assert.ok(Math.abs(e.logprob! - Math.log(e.top![0]!.prob)) < 1e-6);
+    }
+  });
+
   test("cancel frees the slot at once", () => {
     const engine = new Engine(realDecoder(1), tok, []);
     const a = engine.submit({

@@ -39,6 +39,8 @@ export interface EngineRequest {
   sampling?: SamplingOptions;
   /** Top next-token probabilities to report with each sampled token (0 = none). */
   topK?: number;
+  /** Report each sampled token's log-probability (under the model, temperature 1). */
+  logprobs?: boolean;
 }
 
 export type FinishReason =
@@ -60,6 +62,8 @@ export type EngineEvent =
       /** Written by the engine (a tool output), not sampled. */
       forced: boolean;
       top?: { id: number; prob: number }[];
+      /** ln p(token) under the model (temperature 1), when the request asked for logprobs. */
+      logprob?: number;
     }
   | { type: "tool-call"; row: number; tool: string; input: string }
   | ({ type: "tool-result"; row: number; tool: string } & ToolResult)
@@ -257,10 +261,11 @@ export class Engine {
     const k = row.req.topK ?? 0;
     const top = k > 0 ? topProbabilities(logits, k) : undefined;
     const id = sampleToken(logits, o, row.rng, o.repetitionPenalty ? row.context : undefined);
+    const logprob = row.req.logprobs ? logSoftmaxAt(logits, id) : undefined;
     if (this.#stops.has(id)) {
       return this.#finish(row, "stop", row.open ? this.#openNote(row) : undefined, id, top);
     }
-    this.#push(row, id, false, top);
+    this.#push(row, id, false, top, logprob);
     const span = this.#tools.get(id);
     if (span) row.open = { tool: span.name, end: span.end, from: row.tokens.length };
     row.pending = [id];
@@ -349,13 +354,20 @@ export class Engine {
     return [this.#outStart, ...ids, this.#outEnd];
   }
 
-  #push(row: Row, id: number, forced: boolean, top?: { id: number; prob: number }[]): void {
+  #push(
+    row: Row,
+    id: number,
+    forced: boolean,
+    top?: { id: number; prob: number }[],
+    logprob?: number,
+  ): void {
     row.tokens.push(id);
     row.context.push(id);
     const text = row.utf8.decode(this.#tok.decodeBytes([id]), { stream: true });
     row.text += text;
     const e: EngineEvent = { type: "token", row: row.id, id, text, forced };
     if (top) e.top = top;
+    if (logprob !== undefined) e.logprob = logprob;
     this.#emit(e);
   }
 
@@ -389,4 +401,13 @@ export class Engine {
   #emit(e: EngineEvent): void {
     this.#listeners.get(e.row)?.(e);
   }
+}
+
+/** ln softmax(logits)[id], max-subtracted, summed in float64. */
+function logSoftmaxAt(logits: Float32Array, id: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  return logits[id]! - max - Math.log(sum);
 }
