@@ -1,9 +1,9 @@
 /**
  * What the task files share: stable hashing for splits, seeded sampling, surface variation of
  * prompts (prefixes, casing, "u" for "you", punctuation), answer normalisation for alias
- * matching, and a repetition-loop check for replies.
+ * matching, a repetition-loop check for replies, and final answers in replies that call tools.
  */
-import type { Conversation, Message } from "../chat/conversation.js";
+import { CHAT_TOKENS, type Conversation, type Message } from "../chat/conversation.js";
 import { Rng } from "../tensor/rng.js";
 import type { Split } from "./task.js";
 
@@ -313,4 +313,90 @@ export function editDistance(a: string, b: string): number {
 export function joinList(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Final answers in replies that may call tools
+
+const TOOL_SPAN_PAIRS: readonly [string, string][] = [
+  [CHAT_TOKENS.pythonStart, CHAT_TOKENS.pythonEnd],
+  [CHAT_TOKENS.searchStart, CHAT_TOKENS.searchEnd],
+  [CHAT_TOKENS.outputStart, CHAT_TOKENS.outputEnd],
+];
+
+/**
+ * The reply as the reader sees the assistant's own words: every code or search call and every
+ * tool output (`<|python_start|>…<|python_end|>`, `<|output_start|>…<|output_end|>`, as text)
+ * becomes a space; a span left open runs to the end of the reply.
+ */
+export function withoutToolSpans(reply: string): string {
+  let s = reply;
+  for (const [start, end] of TOOL_SPAN_PAIRS) {
+    for (let at = s.indexOf(start); at >= 0; at = s.indexOf(start, at)) {
+      const close = s.indexOf(end, at + start.length);
+      s = `${s.slice(0, at)} ${close < 0 ? "" : s.slice(close + end.length)}`;
+    }
+  }
+  return s;
+}
+
+/**
+ * Words and numbers of a text, in order, for finding an answer: letters runs and numbers
+ * ("1,809" → "1809", "7.5" stays one word), English number words as digits ("seven" → "7");
+ * punctuation, quotes, "$" and the like are separators. Case is kept.
+ */
+export function answerWords(text: string): string[] {
+  const words = [...text.normalize("NFC").matchAll(/\d+(?:,\d{3})*(?:\.\d+)?|\p{L}+/gu)].map((m) =>
+    m[0].replace(/,/g, ""),
+  );
+  return numberWordsToDigits(words);
+}
+
+/** A word that is a number ("7", "7.0", "1809") → its value; anything else → undefined. */
+export function numberOf(word: string | undefined): number | undefined {
+  if (word === undefined || !/^\d+(?:\.\d+)?$/.test(word)) return undefined;
+  return Number(word);
+}
+
+const AFTER_ANSWER = new Set(["is", "was", "would", "be", "equals", "the", "letter", "number"]);
+
+/**
+ * The word stated in the last final-answer form of `words` ("The answer is 7.", "answer: r",
+ * "the answer would be the letter r"): the first word after the last "answer" that is not one
+ * of is/was/would/be/equals/the/letter/number. Undefined when there is no such form.
+ */
+export function finalAnswerWord(words: readonly string[]): string | undefined {
+  for (let i = words.length - 1; i >= 0; i--) {
+    if (words[i]!.toLowerCase() !== "answer") continue;
+    let j = i + 1;
+    while (j < words.length && j <= i + 4 && AFTER_ANSWER.has(words[j]!.toLowerCase())) j++;
+    if (j < words.length && j <= i + 4) return words[j];
+  }
+  return undefined;
+}
+
+/** A number read from a reply, and how it was found. */
+export interface NumberAnswer {
+  value: number | undefined;
+  /** "final": from the final-answer form; "first"/"last": the first/last number; "none": no number. */
+  how: "final" | "first" | "last" | "none";
+}
+
+/**
+ * The number a reply answers with, ignoring tool calls and their outputs. `first`: the first
+ * number the reply states (answer-first replies: working before the number makes it wrong).
+ * `final`: the number of the last final-answer form ("The answer is 7."), else the last number.
+ * Number words count ("seven"), thousands separators are dropped, "$" and units are ignored.
+ */
+export function readNumberAnswer(reply: string, where: "first" | "final"): NumberAnswer {
+  const words = answerWords(withoutToolSpans(reply));
+  if (where === "final") {
+    const final = numberOf(finalAnswerWord(words));
+    if (final !== undefined) return { value: final, how: "final" };
+  }
+  const numbers = words.map(numberOf).filter((n): n is number => n !== undefined);
+  if (numbers.length === 0) return { value: undefined, how: "none" };
+  return where === "first"
+    ? { value: numbers[0], how: "first" }
+    : { value: numbers[numbers.length - 1], how: "last" };
 }
