@@ -57,7 +57,7 @@ const tokenIds = z.array(z.int().min(0)).min(1);
 
 export const completionRequest = z.object({
   ...sampling,
-  prompt: z.union([z.string(), z.array(z.string()).min(1), tokenIds, z.array(tokenIds).min(1)], {
+  prompt: z.union([z.string(), tokenIds, z.array(z.union([z.string(), tokenIds])).min(1)], {
     error: "prompt must be a string, a list of strings, a list of token ids, or a list of those",
   }),
   /** The legacy API's logprobs: how many top alternatives per token (0–5; 20 allowed here). */
