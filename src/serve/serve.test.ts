@@ -250,7 +250,10 @@ describe("routes and errors (app.request)", () => {
     const k = createApp({ runs: ["t"], runsRoot: runs, apiKey: "sekret" });
     const none = await k.app.request("/v1/models");
     assert.equal(none.status, 401);
-    assert.equal(((await none.json()) as { error: { code: string } }).error.code, "invalid_api_key");
+    assert.equal(
+      ((await none.json()) as { error: { code: string } }).error.code,
+      "invalid_api_key",
+    );
     const wrong = await k.app.request("/v1/models", { headers: { authorization: "Bearer nope" } });
     assert.equal(wrong.status, 401);
     const ok = await k.app.request("/v1/models", { headers: { authorization: "Bearer sekret" } });
