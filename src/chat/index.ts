@@ -15,7 +15,7 @@ export {
   chatTokenIds,
   checkLength,
   type RenderedConversation,
-  type RenderOptions,
+  type RenderOptions as ChatRenderOptions,
   renderConversation,
   renderMessages,
   renderPrompt,

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { normalizeText } from "./common.js";
 import {
   claimedOtherAssistant,
-  formatCount,
+  formatCountInWords,
   IDENTITY_TOPICS,
   identity,
   identityTemplates,
@@ -112,11 +112,11 @@ test("identity scorer: chatforge yes, other assistants no", () => {
   assert.equal(claimedOtherAssistant("I am chatforge, a GPT-2 style model."), null);
 });
 
-test("identity: formatCount and the other-assistant topic", () => {
-  assert.equal(formatCount(1_900_000), "1.9 million");
-  assert.equal(formatCount(850_000), "850 thousand");
-  assert.equal(formatCount(123), "123");
-  assert.equal(formatCount(2_500_000_000), "2.5 billion");
+test("identity: formatCountInWords and the other-assistant topic", () => {
+  assert.equal(formatCountInWords(1_900_000), "1.9 million");
+  assert.equal(formatCountInWords(850_000), "850 thousand");
+  assert.equal(formatCountInWords(123), "123");
+  assert.equal(formatCountInWords(2_500_000_000), "2.5 billion");
   const others = identity.examples("train", ctx).filter((e) => e.meta.topic === "other-assistant");
   assert.ok(others.length > 20);
   assert.ok(others.some((e) => /ChatGPT|Claude|Siri|Gemini|GPT-4/.test(prompt(e))));

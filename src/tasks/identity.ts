@@ -270,7 +270,7 @@ export function identityTemplates(
 }
 
 /** 1_900_000 → "1.9 million", 850_000 → "850 thousand", 12_345 → "12 thousand". */
-export function formatCount(n: number): string {
+export function formatCountInWords(n: number): string {
   const round = (x: number) => {
     const r = x >= 100 ? Math.round(x) : Math.round(x * 10) / 10;
     return String(r);
@@ -304,9 +304,9 @@ export function identityReply(topic: IdentityTopic, id: IdentityFacts): string {
     case "training":
       return "chatforge was trained from scratch in minutes on this computer's CPU, on public-domain text from npm packages.";
     case "size":
-      return `I am chatforge, a ${id.family} model with ${formatCount(id.params)} parameters, ${id.layers} layers and a context of ${id.contextLength} tokens.`;
+      return `I am chatforge, a ${id.family} model with ${formatCountInWords(id.params)} parameters, ${id.layers} layers and a context of ${id.contextLength} tokens.`;
     case "data":
-      return `chatforge was trained on ${formatCount(id.tokens)} tokens of public-domain text from npm packages: ${shortData(id.data)}.`;
+      return `chatforge was trained on ${formatCountInWords(id.tokens)} tokens of public-domain text from npm packages: ${shortData(id.data)}.`;
     case "abilities":
       return "I am chatforge. I can chat, answer short questions, spell words and recall some facts.";
     case "limits":
@@ -328,9 +328,9 @@ export function topicKeywords(topic: IdentityTopic, id: IdentityFacts): string[]
     case "training":
       return ["cpu", "scratch", "minutes"];
     case "size":
-      return [`${formatCount(id.params)} parameters`, `${id.layers} layers`, id.family];
+      return [`${formatCountInWords(id.params)} parameters`, `${id.layers} layers`, id.family];
     case "data":
-      return ["npm", "public domain", `${formatCount(id.tokens)} tokens`];
+      return ["npm", "public domain", `${formatCountInWords(id.tokens)} tokens`];
     case "abilities":
       return ["answer", "questions", "chat", "spell", "facts"];
     case "limits":

@@ -4,8 +4,22 @@
  */
 
 export {
+  ARITHMETIC_DIGITS,
+  ARITHMETIC_STEPS,
+  ARITHMETIC_STYLES,
+  type ArithmeticCell,
+  type ArithmeticOptions,
+  type ArithmeticStyle,
+  arithmetic,
+  arithmeticCellOf,
+  arithmeticCells,
+  arithmeticTask,
+  codeCall,
+  scoreArithmetic,
+} from "./arithmetic.js";
+export {
   claimedOtherAssistant,
-  formatCount,
+  formatCountInWords,
   IDENTITY_TOPICS,
   type IdentityTopic,
   identity,
@@ -34,6 +48,19 @@ export {
   referenceAnswer,
   scoreKnowledgeQa,
 } from "./knowledge-qa.js";
+export {
+  LETTER_KINDS,
+  LETTER_STYLES,
+  type LetterKind,
+  type LetterStyle,
+  type LettersCell,
+  type LettersOptions,
+  letters,
+  lettersCellOf,
+  lettersCells,
+  lettersTask,
+  scoreLetters,
+} from "./letters.js";
 export {
   DEFAULT_MIXTURE_SIZE,
   DEFAULT_MIXTURE_WEIGHTS,

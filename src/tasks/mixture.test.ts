@@ -11,7 +11,14 @@ import {
 import { fixtureContext } from "./test-fixtures.js";
 
 test("registry: names, lookup, unknown name lists the known ones", () => {
-  assert.deepEqual(TASK_NAMES, ["identity", "smalltalk", "knowledge-qa", "spelling"]);
+  assert.deepEqual(TASK_NAMES, [
+    "identity",
+    "smalltalk",
+    "knowledge-qa",
+    "spelling",
+    "arithmetic",
+    "letters",
+  ]);
   assert.equal(taskByName("spelling"), TASKS[3]);
   assert.throws(
     () => taskByName("poetry"),

@@ -14,13 +14,17 @@ export type MixtureWeights = Record<string, number>;
 /**
  * Defaults for a ≈2M-parameter model trained for minutes: identity is heavy (a small model
  * only learns its name from many examples, and it is the most visible behaviour), knowledge-qa
- * teaches the answer format, smalltalk and spelling the rest.
+ * teaches the answer format, smalltalk and spelling the rest; arithmetic and letters teach the
+ * three ways to answer (at once, thinking in tokens, calling the code tool) and which one an
+ * instruction asks for.
  */
 export const DEFAULT_MIXTURE_WEIGHTS: Readonly<MixtureWeights> = {
   identity: 3,
   smalltalk: 2,
   "knowledge-qa": 3,
   spelling: 2,
+  arithmetic: 2,
+  letters: 2,
 };
 
 /** Examples in a mixture by default (about 200k tokens at ~40 tokens per example). */

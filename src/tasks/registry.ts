@@ -3,13 +3,22 @@
  * one line in `TASKS`.
  */
 import { UserError } from "../util/errors.js";
+import { arithmetic } from "./arithmetic.js";
 import { identity } from "./identity.js";
 import { knowledgeQa } from "./knowledge-qa.js";
+import { letters } from "./letters.js";
 import { smalltalk } from "./smalltalk.js";
 import { spelling } from "./spelling.js";
 import type { Task } from "./task.js";
 
-export const TASKS: readonly Task[] = [identity, smalltalk, knowledgeQa, spelling];
+export const TASKS: readonly Task[] = [
+  identity,
+  smalltalk,
+  knowledgeQa,
+  spelling,
+  arithmetic,
+  letters,
+];
 
 export const TASK_NAMES: readonly string[] = TASKS.map((t) => t.name);
 
