@@ -1,6 +1,6 @@
 /** `chatforge speedrun`: raw corpus to a sampling base model, every stage, one command. */
 import { type Command, Option } from "commander";
-import { speedrun } from "../speedrun/speedrun.js";
+import { SFT_MINUTES, speedrun } from "../speedrun/speedrun.js";
 import { PRESETS } from "../train/presets.js";
 import { formatDuration } from "../util/progress.js";
 import { RunDir } from "../util/run-dir.js";
@@ -50,7 +50,7 @@ export function registerSpeedrun(program: Command): void {
     )
     .addOption(
       new Option("--sft-minutes <m>", "SFT time budget: the step count is measured to fit it")
-        .default(4)
+        .default(SFT_MINUTES)
         .argParser(numberIn("--sft-minutes", 0.05, 10000)),
     )
     .addOption(

@@ -43,6 +43,10 @@ export interface ChatEval {
   knowledgeByBucket: BucketRow[];
   /** Knowledge QA's test questions as a four-way choice by likelihood (chance 25%). */
   knowledgeChoice?: Rate;
+  /** Replies were cut after this many tokens. */
+  maxNewTokens: number;
+  /** The tools the model could call, by name. */
+  tools: string[];
   seconds: number;
 }
 
@@ -64,8 +68,12 @@ export interface ChatEvalOptions {
 /** Replies generated together (one decoder pass per token for all of them). */
 const EVAL_BATCH = 8;
 
+/** Long enough for a step-by-step arithmetic reply with three code calls. */
+export const EVAL_MAX_NEW_TOKENS = 160;
+
 export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
   const t0 = performance.now();
+  const maxNewTokens = o.maxNewTokens ?? EVAL_MAX_NEW_TOKENS;
   const { ckpt, decoder } = await openForGeneration(o.checkpoint, o.tok, EVAL_BATCH);
   const engine = new Engine(decoder, o.tok, o.tools ?? []);
   const jobs = o.tasks.map((task) => {
@@ -80,7 +88,7 @@ export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
     const base = done;
     results.push(
       runTask(engine, o.tok, task, examples, {
-        maxNewTokens: o.maxNewTokens ?? 64,
+        maxNewTokens,
         onExample: (k) => progress.update(base + k, task.name),
       }),
     );
@@ -123,6 +131,8 @@ export async function evalChatModel(o: ChatEvalOptions): Promise<ChatEval> {
     ended: { n, ended, fraction: n ? ended / n : 0 },
     knowledgeByBucket,
     knowledgeChoice: knowledgeChoiceRate,
+    maxNewTokens,
+    tools: (o.tools ?? []).map((t) => t.name),
     seconds: (performance.now() - t0) / 1000,
   };
   await writeJsonAtomic(o.run.path("eval", `${o.stage}.json`), out);

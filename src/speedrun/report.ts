@@ -7,6 +7,7 @@ import type { CorpusSummary } from "../corpus/index.js";
 import { type Funnel, formatFunnel } from "../data/pipeline.js";
 import type { TokenizeSummary } from "../data/tokenize.js";
 import type { ChatEval } from "../eval/chat-eval.js";
+import { formatThinkTable, thinkTables } from "../eval/think-table.js";
 import type { SftResult } from "../post/sft.js";
 import type { SftData } from "../post/sft-data.js";
 import { type CompressionRow, formatCompressionReport } from "../tokenizer/report.js";
@@ -185,7 +186,7 @@ export function speedrunReport(r: ReportInput): string {
   const e = r.chatEval;
   L.push("## 8. The chat model on held-out tests", "");
   L.push(
-    "Each task's test split: phrasings (identity, smalltalk), entities (knowledge QA) and words (spelling) that SFT never trained on. Greedy decoding, replies up to 64 tokens.",
+    `Each task's test split: phrasings (identity, smalltalk), entities (knowledge QA, lookup), words (spelling, letters) and scenarios (arithmetic) that SFT never trained on. Greedy decoding, replies up to ${e.maxNewTokens} tokens; tools the model could call: ${e.tools.length ? e.tools.join(", ") : "none"}.`,
     "",
   );
   L.push(
@@ -245,5 +246,15 @@ export function speedrunReport(r: ReportInput): string {
     `Talk to it: \`node bin/chatforge.js chat --run ${r.runName}\` (✂ = cut by the length limit).`,
     "",
   );
+
+  const tables = thinkTables(e.tasks);
+  if (tables.length) {
+    L.push("## 9. Models need tokens to think", "");
+    L.push(
+      "The same held-out questions, answered the way the conversation asked: at once (the answer is the first thing the model writes, one forward pass per token), step by step (the work written out in tokens before the answer), or with a tool (a code call the engine runs, or a search); *no instruction* is how a user asks in their own words, where the model chooses. Each cell: accuracy (examples) and, where replies called the tool, how many did.",
+      "",
+    );
+    for (const t of tables) L.push(`**${t.title}**`, "", ...formatThinkTable(t), "");
+  }
   return `${L.join("\n")}\n`;
 }

@@ -61,8 +61,8 @@ export interface SpeedrunOptions {
   print?: (line: string) => void;
 }
 
-const SFT_MINUTES = 4;
-const SFT_EXAMPLES = 12_000;
+export const SFT_MINUTES = 6;
+const SFT_EXAMPLES = 18_000;
 
 /** Bounds for the measured step count of a time-boxed speedrun. */
 const MIN_STEPS = 100;
