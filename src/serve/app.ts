@@ -7,6 +7,7 @@
  *   GET  /health                {"status": "ok", …} (no API key needed)
  *   POST /tokenize, /detokenize llama-server's shapes: {content} → {tokens}, {tokens} → {content}
  *   GET  /metrics               Prometheus text (src/serve/metrics.ts)
+ *   GET  /                      the chat web page, POST /v1/chat/render (src/serve/web.ts)
  *
  * Every error is OpenAI-shaped (src/serve/errors.ts): 400 for bad values (with `param`) and bad
  * JSON, 401 `invalid_api_key` when `apiKey` is set and the Bearer token is missing or wrong, 404
@@ -26,6 +27,7 @@ import { ApiError, toApiError } from "./errors.js";
 import { Metrics } from "./metrics.js";
 import { type ModelInfo, ModelRegistry, type RegistryOptions } from "./models.js";
 import { detokenizeRequest, parseBody, tokenizeRequest } from "./schemas.js";
+import { chatRender, webPage } from "./web.js";
 
 export interface AppOptions extends RegistryOptions {
   /** Require `Authorization: Bearer <apiKey>` on every route but /health. */
@@ -104,6 +106,7 @@ export function createApp(o: AppOptions): ServeApp {
       maxAge: 600,
     }),
   );
+  app.route("/", webPage()); // the chat page (src/serve/web.ts), before the key check
   if (o.apiKey) {
     const key = o.apiKey;
     app.use("*", async (c, next) => {
@@ -230,6 +233,7 @@ export function createApp(o: AppOptions): ServeApp {
   });
   app.post("/v1/chat/completions", (c) => chatCompletions(c, rc));
   app.post("/v1/completions", (c) => completions(c, rc));
+  app.post("/v1/chat/render", (c) => chatRender(c, rc));
 
   return { app, registry, metrics, close: () => registry.close() };
 }

@@ -12,10 +12,18 @@
  * `<|python_start|>2+2<|python_end|><|output_start|>4<|output_end|>The answer is 4.` — not as
  * OpenAI `tool_calls` (the model runs its tools itself; there is nothing for the client to run),
  * and sending such content back in an assistant message renders to the same tokens.
+ *
+ * Continuing a partial reply (as vLLM's field of that name): with `continue_final_message: true`
+ * the last message must be an assistant message, and the prompt is the conversation with that turn
+ * left open — its content rendered as usual, but no `<|im_end|>` after it — so the model goes on
+ * from there; the reply carries only the new text. The web page branches a reply from a token
+ * this way. Its tool spans must be closed (a prefix ending inside `<|python_start|>…` is a 400).
  */
 import { randomBytes } from "node:crypto";
 import type { Context } from "hono";
-import { renderPrompt } from "../chat/render.js";
+import { z } from "zod";
+import type { Message } from "../chat/conversation.js";
+import { renderMessages, renderPrompt } from "../chat/render.js";
 import { messageFromJson } from "../chat/validate.js";
 import { requireChatTokens } from "../infer/chat-session.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -123,8 +131,41 @@ export function usageOf(promptTokens: number, results: readonly ChoiceResult[]) 
   };
 }
 
+/** The chat request plus `continue_final_message` (see the file comment). */
+export const chatRequestWithContinue = chatRequest.extend({
+  continue_final_message: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? undefined),
+});
+
+/**
+ * The prompt ids of `messages`: the turns so far plus an open assistant turn, or, with
+ * `continueFinal`, the conversation up to its final assistant message left open.
+ */
+export function chatPromptIds(
+  tok: Tokenizer,
+  messages: readonly Message[],
+  continueFinal: boolean,
+): number[] {
+  if (!continueFinal) return renderPrompt(tok, messages, { where: "messages" });
+  const last = messages.at(-1);
+  if (last?.role !== "assistant") {
+    throw badRequest(
+      `continue_final_message needs the last message to be an assistant message, not ${last?.role ?? "none"}`,
+      "continue_final_message",
+    );
+  }
+  const { ids } = renderMessages(tok, messages, "any", { where: "messages" });
+  ids.pop(); // the <|im_end|> closing the final assistant turn
+  return ids;
+}
+
 export async function chatCompletions(c: Context, rc: RouteContext): Promise<Response> {
-  const req: ChatRequest = parseBody(chatRequest, await jsonBody(c));
+  const req: ChatRequest & { continue_final_message?: boolean } = parseBody(
+    chatRequestWithContinue,
+    await jsonBody(c),
+  );
   if (req.messages.length > rc.maxMessages) {
     throw badRequest(
       `${req.messages.length} messages, more than this server's limit of ${rc.maxMessages}: drop old ones`,
@@ -140,7 +181,7 @@ export async function chatCompletions(c: Context, rc: RouteContext): Promise<Res
   try {
     requireChatTokens(tok, `${model.info.run}'s tokenizer`);
     const messages = req.messages.map((m, i) => messageFromJson(m, `messages[${i}]`));
-    prompt = renderPrompt(tok, messages, { where: "messages" });
+    prompt = chatPromptIds(tok, messages, req.continue_final_message ?? false);
   } catch (e) {
     throw toApiError(e, "messages");
   }
