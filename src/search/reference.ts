@@ -140,7 +140,7 @@ export function factQuery(relation: Relation, name: string): string {
     case "description":
       return `who was ${name}`;
     case "country":
-      return `${name} city country`;
+      return `city of ${name}`;
     case "part-of":
       return `${name} region`;
   }

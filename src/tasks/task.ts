@@ -49,6 +49,13 @@ export interface TaskContext {
   identity: IdentityFacts;
   /** Mention counts of the run (knowledge QA reports accuracy by how often pretraining saw a fact). */
   mentions?: MentionCounts;
+  /**
+   * The run's search tool as the engine calls it: a query → the text it injects between
+   * `<|output_start|>` and `<|output_end|>` (src/tools/search.ts over `runs/<run>/index/`), so
+   * that reference replies that search hold exactly what the model will read at inference.
+   * Optional: without it, "lookup" renders the output from the entity's reference passage.
+   */
+  search?: (query: string) => string;
 }
 
 export interface Task {
