@@ -1,14 +1,15 @@
 /**
  * The BM25 index over passages, on `minisearch` (7.2; BM25+ with per-field boosts, an inverted
- * index in a radix tree, JSON serialisation). A maintained library rather than our own: it is
- * tested by many users, its index is compact (terms shared in a radix tree, postings as
- * numbers) and serialises to JSON, and it scores with BM25+ and per-field boosts out of the box.
- * Measured on a speedrun-sized index (42,551 passages, 3.2M words): built in about 6 s, a
- * query takes 0.7–5 ms (its cost grows with the passages that share any query term: "born"
- * is in thousands), so a tool call costs less than one decoding step. What is ours is the term
- * processing (below) and the passages.
- *
- * "I" is not a function word here: it is iodine's symbol and Alexander I's numeral.
+ * index in a radix tree, JSON serialisation), a maintained and widely used library, rather than
+ * code of our own to test and keep. Measured on a speedrun-sized index (42,551 passages, 3.2M
+ * words, 7,633 fact queries, one core): minisearch builds in about 6 s, answers 170–220
+ * queries/s (0.7–5 ms each, growing with the passages that share any query term: "born" is in
+ * thousands) with recall@1 99.6%; a 60-line BM25 of our own over the same terms and boosts
+ * (plain postings arrays, a score array reset per query; not kept) built in 2 s and answered
+ * 1,130 queries/s with recall@1 99.9%. A tool call costs less than a decoding step either way,
+ * so the library stays; if search speed ever matters (RL rollouts with many calls), an own
+ * scorer is a one-file change behind `PassageSearch`. What is ours is the term processing
+ * (below) and the passages.
  *
  * Terms: minisearch's split on spaces and punctuation, then lower case, accents dropped
  * ("Brasília" matches "brasilia"), and English function words dropped ("what is the capital of"
