@@ -62,6 +62,18 @@ export {
   scoreLetters,
 } from "./letters.js";
 export {
+  LOOKUP_STYLES,
+  type LookupCell,
+  type LookupOptions,
+  type LookupStyle,
+  lookup,
+  lookupCellOf,
+  lookupCells,
+  lookupTask,
+  scoreLookup,
+  searchCall,
+} from "./lookup.js";
+export {
   DEFAULT_MIXTURE_SIZE,
   DEFAULT_MIXTURE_WEIGHTS,
   type MixtureOptions,

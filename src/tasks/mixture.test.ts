@@ -18,6 +18,7 @@ test("registry: names, lookup, unknown name lists the known ones", () => {
     "spelling",
     "arithmetic",
     "letters",
+    "lookup",
   ]);
   assert.equal(taskByName("spelling"), TASKS[3]);
   assert.throws(

@@ -16,7 +16,7 @@ export type MixtureWeights = Record<string, number>;
  * only learns its name from many examples, and it is the most visible behaviour), knowledge-qa
  * teaches the answer format, smalltalk and spelling the rest; arithmetic and letters teach the
  * three ways to answer (at once, thinking in tokens, calling the code tool) and which one an
- * instruction asks for.
+ * instruction asks for, lookup to search for a fact it rarely saw.
  */
 export const DEFAULT_MIXTURE_WEIGHTS: Readonly<MixtureWeights> = {
   identity: 3,
@@ -25,6 +25,7 @@ export const DEFAULT_MIXTURE_WEIGHTS: Readonly<MixtureWeights> = {
   spelling: 2,
   arithmetic: 2,
   letters: 2,
+  lookup: 2,
 };
 
 /** Examples in a mixture by default (about 200k tokens at ~40 tokens per example). */

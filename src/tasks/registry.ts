@@ -7,6 +7,7 @@ import { arithmetic } from "./arithmetic.js";
 import { identity } from "./identity.js";
 import { knowledgeQa } from "./knowledge-qa.js";
 import { letters } from "./letters.js";
+import { lookup } from "./lookup.js";
 import { smalltalk } from "./smalltalk.js";
 import { spelling } from "./spelling.js";
 import type { Task } from "./task.js";
@@ -18,6 +19,7 @@ export const TASKS: readonly Task[] = [
   spelling,
   arithmetic,
   letters,
+  lookup,
 ];
 
 export const TASK_NAMES: readonly string[] = TASKS.map((t) => t.name);
