@@ -78,7 +78,10 @@ export interface StreamEvent {
   finish?: string;
 }
 
-const toAlt = (l: WireLogprob): Alt => ({ token: l.token, logprob: l.logprob });
+const toAlt = (l: WireLogprob): Alt =>
+  l.bytes && l.token.includes("\uFFFD")
+    ? { token: l.token, logprob: l.logprob, bytes: l.bytes }
+    : { token: l.token, logprob: l.logprob };
 
 /**
  * One chunk's text split into its tokens. The server sends one chunk per token; tool outputs the

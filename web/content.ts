@@ -69,6 +69,27 @@ export function parseContent(s: string): Part[] {
   return parts;
 }
 
+/**
+ * Content the server accepts back in an assistant message: tool spans closed and not nested. A
+ * reply cut inside a call (max_tokens, stop) gets the span's end token; an end token without its
+ * start, or a start inside an open span, is dropped. Balanced content is returned unchanged.
+ */
+export function balanceSpans(s: string): string {
+  let out = "";
+  let last = 0;
+  let open: string | null = null;
+  for (const m of s.matchAll(/<\|(python|search|output)_(start|end)\|>/g)) {
+    out += s.slice(last, m.index);
+    last = m.index + m[0].length;
+    const tool = m[1]!;
+    if (m[2] === "start" ? open !== null : open !== tool) continue;
+    open = m[2] === "start" ? tool : null;
+    out += m[0];
+  }
+  out += s.slice(last);
+  return open ? `${out}<|${open}_end|>` : out;
+}
+
 const escapeHtml = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -104,7 +125,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return e;
 };
 
-function toolBlock(p: Extract<Part, { kind: "call" }>, open: boolean): HTMLElement {
+function toolBlock(p: Extract<Part, { kind: "call" }>, open: boolean, live: boolean): HTMLElement {
   const d = el("details", "tool");
   d.open = open;
   const sum = el("summary");
@@ -116,7 +137,7 @@ function toolBlock(p: Extract<Part, { kind: "call" }>, open: boolean): HTMLEleme
     const o = p.output.split("\n")[0] ?? "";
     sum.append(el("span", "tool-result", `→ ${o.length > 40 ? `${o.slice(0, 40)}…` : o}`));
   }
-  if (running) sum.append(el("span", "tool-state", "running…"));
+  if (running) sum.append(el("span", "tool-state", live ? "running…" : "cut off"));
   d.append(sum);
   if (p.tool !== "output") {
     d.append(el("div", "tool-label", p.tool === "search" ? "query" : "code"));
@@ -129,8 +150,11 @@ function toolBlock(p: Extract<Part, { kind: "call" }>, open: boolean): HTMLEleme
   return d;
 }
 
-/** Renders content into `into`, keeping which tool blocks the user opened. */
-export function renderContent(into: HTMLElement, content: string): void {
+/**
+ * Renders content into `into`, keeping which tool blocks the user opened; an unclosed call is
+ * "running…" while the reply streams (`live`) and "cut off" after.
+ */
+export function renderContent(into: HTMLElement, content: string, live = false): void {
   const wasOpen = [...into.querySelectorAll(":scope > details.tool")].map(
     (d) => (d as HTMLDetailsElement).open,
   );
@@ -143,7 +167,7 @@ export function renderContent(into: HTMLElement, content: string): void {
       d.innerHTML = markdownHtml(p.text);
       nodes.push(d);
     } else {
-      nodes.push(toolBlock(p, wasOpen[k] ?? !p.closed));
+      nodes.push(toolBlock(p, wasOpen[k] ?? (live && !p.closed), live));
       k++;
     }
   }

@@ -15,7 +15,7 @@ import {
   streamChat,
   type WireMessage,
 } from "./api.js";
-import { renderContent } from "./content.js";
+import { balanceSpans, renderContent } from "./content.js";
 import {
   loadConversations,
   loadSettings,
@@ -163,19 +163,37 @@ const percent = (logprob: number) => {
   return p < 0.1 ? "<0.1%" : `${p >= 10 ? p.toFixed(0) : p.toFixed(1)}%`;
 };
 
-/** Whitespace made visible in a token chip. */
-const visible = (s: string) => (s === "" ? "∅" : s.replace(/\n/g, "↵\n").replace(/\t/g, "→"));
+/** A token's text for a chip: whitespace and control characters made visible, bytes in hex. */
+function visible(s: string, bytes?: number[]): string {
+  if (bytes && (s === "" || s.includes("\uFFFD"))) {
+    return bytes.map((b) => `‹${b.toString(16).padStart(2, "0")}›`).join("");
+  }
+  if (s === "") return "∅";
+  return s
+    .replace(/\n/g, "↵\n")
+    .replace(/\t/g, "→")
+    .replace(
+      /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+      (c) => `‹${c.charCodeAt(0).toString(16).padStart(2, "0")}›`,
+    );
+}
 
 function probClass(logprob: number): string {
   const p = Math.exp(logprob);
   return p >= 0.9 ? "p-hi" : p >= 0.5 ? "p-mid" : p >= 0.2 ? "p-low" : "p-vlow";
 }
 
-/** The messages sent for `upto` (excluded, or included when continuing it). */
-function wireMessages(c: Conversation, upto: number): WireMessage[] {
+/**
+ * The messages sent for the first `upto` messages; earlier replies with their tool spans balanced
+ * (a reply cut inside a call is closed), the one being continued as it is.
+ */
+function wireMessages(c: Conversation, upto: number, continueFinal = false): WireMessage[] {
   const out: WireMessage[] = [];
   if (settings.system.trim()) out.push({ role: "system", content: settings.system });
-  for (const m of c.messages.slice(0, upto)) out.push({ role: m.role, content: m.content });
+  c.messages.slice(0, upto).forEach((m, i) => {
+    const asIs = m.role === "user" || (continueFinal && i === upto - 1);
+    out.push({ role: m.role, content: asIs ? m.content : balanceSpans(m.content) });
+  });
   return out;
 }
 
@@ -328,7 +346,7 @@ function fillBody(c: Conversation, m: ChatMessage, i: number, body: HTMLElement)
   if (!settings.tokenView) {
     body.classList.remove("tokens");
     if (m.role === "user") body.textContent = m.content;
-    else renderContent(body, m.content);
+    else renderContent(body, m.content, streaming);
     return;
   }
   body.classList.add("tokens");
@@ -378,7 +396,7 @@ function genChip(c: Conversation, mi: number, s: Segment, si: number): HTMLEleme
   const special = /^<\|[a-z_]+\|>$/.test(s.text);
   const e = h("span", {
     cls: `tok gen ${s.lp ? probClass(s.lp.logprob) : "forced"}${special ? " special" : ""}`,
-    text: visible(s.text),
+    text: visible(s.text, s.lp?.bytes),
   });
   e.dataset.si = String(si);
   if (!s.lp) {
@@ -410,13 +428,18 @@ function updateSummary(): void {
         ? `${r.tokens.length} tokens in the context (${r.tokens.filter((t) => t.special).length} special). `
         : "rendering… ",
     }),
-    h("span", { cls: "tok special", text: "<|im_end|>" }),
-    " special · sampled token's probability: ",
-    h("span", { cls: "tok gen p-hi", text: "≥90%" }),
-    h("span", { cls: "tok gen p-mid", text: "≥50%" }),
-    h("span", { cls: "tok gen p-low", text: "≥20%" }),
-    h("span", { cls: "tok gen p-vlow", text: "<20%" }),
-    " · hover or tap a token for its alternatives; click one to branch",
+    h(
+      "span",
+      { cls: "legend" },
+      h("span", { cls: "tok special", text: "<|im_end|>" }),
+      " special · sampled token's probability: ",
+      h("span", { cls: "tok gen p-hi", text: "≥90%" }),
+      h("span", { cls: "tok gen p-mid", text: "≥50%" }),
+      h("span", { cls: "tok gen p-low", text: "≥20%" }),
+      h("span", { cls: "tok gen p-vlow", text: "<20%" }),
+      h("span", { cls: "tok gen forced", text: "tool output" }),
+      " · hover or tap a token for its alternatives; click one to branch",
+    ),
   );
 }
 
@@ -440,6 +463,7 @@ async function fetchRendered(c: Conversation): Promise<void> {
         wireMessages(c, c.messages.length),
       );
       rendered = { key, data };
+      if (ui.notice.textContent?.startsWith("Token view")) notice(null);
       if (current === c && settings.tokenView && !running) renderMessages();
     } catch (e) {
       notice(`Token view: ${(e as Error).message}`);
@@ -463,18 +487,18 @@ ui.popup.addEventListener("mouseleave", () => hideSoon());
 ui.popup.addEventListener("click", (e) => e.stopPropagation());
 document.addEventListener("click", () => hidePopup());
 
-const TOOL_SPANS = ["python", "search", "output"];
+/** Partial UTF-8 tokens all read U+FFFD: their bytes tell them apart. */
+const sameToken = (a: Alt, b: Alt) =>
+  a.token === b.token && (a.bytes ?? []).join() === (b.bytes ?? []).join();
 
 /** Why the reply cannot be branched with `alt` after `prefix`, or null. */
 function branchProblem(prefix: string, alt: string): string | null {
   if (alt.includes("\uFFFD")) return "part of a UTF-8 character: cannot branch from it as text";
-  for (const t of TOOL_SPANS) {
-    if (prefix.lastIndexOf(`<|${t}_start|>`) > prefix.lastIndexOf(`<|${t}_end|>`)) {
-      return "inside a tool call: the server continues only closed tool spans";
-    }
-  }
   if (/^<\|[a-z_]+\|>$/.test(alt) && alt !== "<|im_end|>") {
     return "a special token: cannot continue from it";
+  }
+  if (balanceSpans(prefix) !== prefix) {
+    return "inside a tool call: the server continues only closed tool spans";
   }
   return null;
 }
@@ -490,7 +514,7 @@ function showPopup(anchor: HTMLElement, c: Conversation, mi: number, si: number)
     .join("");
   const busy = running !== null;
   const rows = s.lp.top.map((alt) => {
-    const chosen = alt.token === s.lp!.token;
+    const chosen = sameToken(alt, s.lp!);
     const problem = busy ? "wait for the reply to finish" : branchProblem(prefix, alt.token);
     const bar = h("span", { cls: "alt-bar" });
     bar.style.width = `${Math.max(1, Math.exp(alt.logprob) * 100).toFixed(1)}%`;
@@ -509,19 +533,19 @@ function showPopup(anchor: HTMLElement, c: Conversation, mi: number, si: number)
         },
       },
       bar,
-      h("span", { cls: "alt-text", text: visible(alt.token) }),
+      h("span", { cls: "alt-text", text: visible(alt.token, alt.bytes) }),
       h("span", { cls: "alt-p", text: percent(alt.logprob) }),
     );
     b.disabled = chosen || problem !== null;
     return b;
   });
-  const inTop = s.lp.top.some((a) => a.token === s.lp!.token);
+  const inTop = s.lp.top.some((a) => sameToken(a, s.lp!));
   ui.popup.replaceChildren(
     h(
       "div",
       { cls: "popup-head" },
       `token ${si + 1} · sampled `,
-      h("span", { cls: "alt-text", text: visible(s.lp.token) }),
+      h("span", { cls: "alt-text", text: visible(s.lp.token, s.lp.bytes) }),
       ` ${percent(s.lp.logprob)}${inTop ? "" : " (not in the top 5)"}`,
     ),
     ...rows,
@@ -575,7 +599,7 @@ function params(c: Conversation, reply: ChatMessage, continueFinal: boolean): Ch
   const i = c.messages.indexOf(reply);
   return {
     model: settings.model,
-    messages: wireMessages(c, continueFinal ? i + 1 : i),
+    messages: continueFinal ? wireMessages(c, i + 1, true) : wireMessages(c, i),
     temperature: settings.temperature,
     top_p: settings.topP,
     max_tokens: settings.maxTokens,

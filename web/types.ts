@@ -4,6 +4,8 @@
 export interface Alt {
   token: string;
   logprob: number;
+  /** Kept only for a token that is part of a UTF-8 character (its text is U+FFFD). */
+  bytes?: number[];
 }
 
 /** A generated token: the text it added to the reply, and (when the model chose it) its logprobs. */

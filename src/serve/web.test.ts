@@ -297,12 +297,12 @@ const CRAFTED = [
   " [click](javascript:window.__pwned=3) stays text.",
 ];
 
-function craftedStream(): string {
+function craftedStream(parts = CRAFTED, finish = "stop"): string {
   const base = { id: "chatcmpl-x", object: "chat.completion.chunk", created: 1, model: MODEL };
   const forced = new Set(["<|output_start|>", "4", "<|output_end|>"]);
   const lines = [
     { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null }] },
-    ...CRAFTED.map((text) => ({
+    ...parts.map((text) => ({
       ...base,
       choices: [
         {
@@ -327,7 +327,7 @@ function craftedStream(): string {
         },
       ],
     })),
-    { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }] },
+    { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }] },
   ];
   return `${lines.map((l) => `data: ${JSON.stringify(l)}\n\n`).join("")}data: [DONE]\n\n`;
 }
@@ -414,6 +414,7 @@ describe("the page in chromium (playwright-core)", { skip: slowSkip }, () => {
     assert.equal(await page.inputValue("#input"), "", "the composer is cleared");
     await idle();
     const lengths = (await page.evaluate("window.__lengths")) as number[];
+    console.log(`# the reply grew in ${lengths.length} observed steps`);
     const growing = lengths.filter((n, i) => n > 0 && (i === 0 || n > lengths[i - 1]!));
     assert.ok(growing.length >= 3, `the reply grew in ${growing.length} steps: ${lengths}`);
     assert.ok(((await lastReply().textContent()) ?? "").length > 10);
@@ -589,10 +590,36 @@ describe("the page in chromium (playwright-core)", { skip: slowSkip }, () => {
     await page.uncheck("#token-view");
   });
 
+  test("a reply cut inside a tool call is shown cut off and sent back closed", async () => {
+    await page.route("**/v1/chat/completions", (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: craftedStream(["Let me see. ", "<|python_start|>", "1+"], "length"),
+      }),
+    );
+    await page.click("#new-chat");
+    await sendMessage("And 1+1?");
+    await idle();
+    await page.unroute("**/v1/chat/completions");
+    assert.match(
+      (await lastReply().locator("details.tool summary").textContent()) ?? "",
+      /python call.*1\+.*cut off/,
+    );
+    const request = page.waitForRequest((r) => r.url().endsWith("/v1/chat/completions"));
+    await sendMessage("Go on");
+    const sent = JSON.parse((await request).postData()!);
+    assert.equal(sent.messages.at(-2).content, "Let me see. <|python_start|>1+<|python_end|>");
+    await idle();
+    assert.equal(await page.locator(".msg.assistant .status.error").count(), 0);
+    assert.ok(((await lastReply().textContent()) ?? "").length > 0, "the server took it");
+  });
+
   test("screenshots at desktop and phone width; the list collapses at 360 px", async () => {
     const docs = join(ROOT, "docs");
     await mkdir(docs, { recursive: true });
-    await page.locator(".msg.assistant details.tool summary").click();
+    await page.locator(".conv-title", { hasText: "What is 2+2" }).click();
+    await page.locator(".msg.assistant details.tool summary").first().click();
     await page.screenshot({ path: join(docs, "web-chat.png") });
     await page.setViewportSize({ width: 360, height: 740 });
     await page.waitForTimeout(300);
