@@ -397,7 +397,7 @@ describe("the page in chromium (playwright-core)", { skip: slowSkip }, () => {
     await page.selectOption("#model", MODEL);
     const saved = (await page.evaluate(`localStorage.getItem("chatforge.settings")`)) as string;
     assert.equal(JSON.parse(saved!).model, MODEL);
-    await setSetting("#s-max-tokens", "120");
+    await setSetting("#s-max-tokens", "200");
   });
 
   test("Enter sends; the reply streams in token by token", async () => {
@@ -613,6 +613,43 @@ describe("the page in chromium (playwright-core)", { skip: slowSkip }, () => {
     await idle();
     assert.equal(await page.locator(".msg.assistant .status.error").count(), 0);
     assert.ok(((await lastReply().textContent()) ?? "").length > 0, "the server took it");
+  });
+
+  test("with --api-key: the page loads, asks for the key, keeps it and sends it as Bearer", async () => {
+    const locked = await startServer({ runs: ["t"], runsRoot: runs, port: 0, apiKey: "sesame" });
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(locked.url);
+      await p.locator("#settings[open]").waitFor(); // /v1/models said 401
+      assert.match((await p.locator("#notice").textContent()) ?? "", /API key/);
+      await p.fill("#s-key", "sesame");
+      await p.fill("#s-system", "Be brief.");
+      await p.fill("#s-max-tokens", "8");
+      await p.click("#s-close");
+      await p.locator("#model option", { hasText: MODEL }).waitFor({ state: "attached" });
+      const request = p.waitForRequest((r) => r.url().endsWith("/v1/chat/completions"));
+      await p.fill("#input", "Hi");
+      await p.press("#input", "Enter");
+      const r = await request;
+      assert.equal(await r.headerValue("authorization"), "Bearer sesame");
+      assert.deepEqual(JSON.parse(r.postData()!).messages[0], {
+        role: "system",
+        content: "Be brief.",
+      });
+      await p.locator("#send").waitFor({ state: "visible" });
+      assert.equal(await p.locator(".status.error").count(), 0);
+      // the system prompt in the token view, rendered by the server
+      await p.check("#token-view");
+      await p.locator(".msg.system .tok.special").first().waitFor();
+      const sys = await p.locator(".msg.system .tok").allTextContents();
+      assert.equal(sys.join(""), "<|im_start|>system<|im_sep|>Be brief.<|im_end|>");
+      await p.reload();
+      await p.locator("#model option", { hasText: MODEL }).waitFor({ state: "attached" });
+      assert.equal(await p.locator("#settings[open]").count(), 0, "the key was kept");
+    } finally {
+      await p.close();
+      await locked.close();
+    }
   });
 
   test("screenshots at desktop and phone width; the list collapses at 360 px", async () => {
