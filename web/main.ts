@@ -407,6 +407,13 @@ function genChip(c: Conversation, mi: number, s: Segment, si: number): HTMLEleme
   e.addEventListener("mouseenter", () => showPopup(e, c, mi, si));
   e.addEventListener("mouseleave", () => hideSoon());
   e.addEventListener("focus", () => showPopup(e, c, mi, si));
+  e.addEventListener("blur", () => hideSoon());
+  e.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    showPopup(e, c, mi, si);
+    ui.popup.querySelector<HTMLButtonElement>(".alt:not(:disabled)")?.focus();
+  });
   e.addEventListener("click", (ev) => {
     ev.stopPropagation();
     showPopup(e, c, mi, si);
@@ -485,7 +492,14 @@ function hidePopup(): void {
 ui.popup.addEventListener("mouseenter", () => clearTimeout(hideTimer));
 ui.popup.addEventListener("mouseleave", () => hideSoon());
 ui.popup.addEventListener("click", (e) => e.stopPropagation());
+ui.popup.addEventListener("focusin", () => clearTimeout(hideTimer));
+ui.popup.addEventListener("focusout", (e) => {
+  if (!ui.popup.contains(e.relatedTarget as Node | null)) hideSoon();
+});
 document.addEventListener("click", () => hidePopup());
+ui.messages.addEventListener("scroll", () => {
+  if (!running) hidePopup();
+});
 
 /** Partial UTF-8 tokens all read U+FFFD: their bytes tell them apart. */
 const sameToken = (a: Alt, b: Alt) =>
