@@ -488,6 +488,7 @@ function hideSoon(): void {
 function hidePopup(): void {
   clearTimeout(hideTimer);
   ui.popup.hidden = true;
+  for (const e of document.querySelectorAll(".tok.active")) e.classList.remove("active");
 }
 ui.popup.addEventListener("mouseenter", () => clearTimeout(hideTimer));
 ui.popup.addEventListener("mouseleave", () => hideSoon());
@@ -566,6 +567,8 @@ function showPopup(anchor: HTMLElement, c: Conversation, mi: number, si: number)
     h("div", { cls: "popup-foot", text: "click an alternative to branch the reply from it" }),
   );
   ui.popup.hidden = false;
+  for (const e of document.querySelectorAll(".tok.active")) e.classList.remove("active");
+  anchor.classList.add("active");
   const r = anchor.getBoundingClientRect();
   const pw = ui.popup.offsetWidth;
   const ph = ui.popup.offsetHeight;
