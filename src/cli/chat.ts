@@ -5,6 +5,7 @@ import { type ChatReply, ChatSession, requireChatTokens } from "../infer/chat-se
 import { openForGeneration } from "../infer/load.js";
 import { renderTokens } from "../tokenizer/report.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { toolsForRun } from "../tools/for-run.js";
 import { RunDir } from "../util/run-dir.js";
 import { positiveInt } from "./args.js";
 import { addComputeOptions, setupCompute } from "./compute.js";
@@ -42,6 +43,7 @@ export function registerChat(program: Command): void {
     .option("--tokenizer <dir>", "tokenizer (default: runs/<run>/tokenizer)")
     .option("-s, --system <text>", "a system prompt")
     .option("-p, --prompt <text>", "answer this one message, print the reply and exit")
+    .option("--no-tools", "no code interpreter or search inside replies")
     .addOption(
       new Option("-n, --max-tokens <n>", "longest reply, in tokens")
         .default(200)
@@ -57,7 +59,10 @@ export function registerChat(program: Command): void {
     requireChatTokens(tok, tokDir);
     const where = o.checkpoint ?? run.path("checkpoints", o.stage);
     const { ckpt, decoder } = await openForGeneration(where, tok);
+    const { tools, missing } = o.tools ? await toolsForRun(run, tok) : { tools: [], missing: [] };
+    for (const m of missing) process.stderr.write(`note: ${m}\n`);
     const session = new ChatSession(decoder, tok, {
+      tools,
       ...samplingFrom(o),
       maxNewTokens: o.maxTokens,
       seed: o.seed,

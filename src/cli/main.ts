@@ -3,17 +3,22 @@
  * its own file in this folder, parses arguments only, and calls the library.
  */
 import { Command } from "commander";
+import { toolsForRun } from "../tools/for-run.js";
 import { formatError } from "../util/errors.js";
+import { RunDir } from "../util/run-dir.js";
 import { packageVersion } from "../util/versions.js";
 import { registerChat } from "./chat.js";
 import { registerCompute } from "./compute.js";
 import { registerCorpus } from "./corpus.js";
 import { registerData } from "./data.js";
 import { registerExport } from "./export.js";
+import { registerIndex } from "./index-cmd.js";
 import { registerSample } from "./sample.js";
+import { registerServe } from "./serve.js";
 import { registerSft } from "./sft.js";
 import { registerSpeedrun } from "./speedrun.js";
 import { registerTokenizer } from "./tokenizer.js";
+import { registerTool } from "./tool.js";
 import { registerTrain } from "./train.js";
 
 export function buildProgram(): Command {
@@ -32,6 +37,11 @@ export function buildProgram(): Command {
   registerSample(program);
   registerSft(program);
   registerChat(program);
+  registerIndex(program);
+  registerTool(program);
+  registerServe(program, {
+    tools: async (run, tok) => (await toolsForRun(new RunDir(run), tok)).tools,
+  });
   registerSpeedrun(program);
   registerExport(program);
   registerCompute(program);

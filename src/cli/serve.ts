@@ -1,6 +1,7 @@
 /** `chatforge serve`: the OpenAI-compatible HTTP API over a run's checkpoints (src/serve/). */
 import { type Command, Option } from "commander";
 import { startServer } from "../serve/server.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { Tool } from "../tools/tool.js";
 import { UserError } from "../util/errors.js";
 import { collect, positiveInt } from "./args.js";
@@ -8,7 +9,7 @@ import { addComputeOptions, setupCompute } from "./compute.js";
 
 export interface ServeCliOptions {
   /** The tools a run's models may call (the lead wires the code and search tools here). */
-  tools?: (run: string) => Promise<Tool[]>;
+  tools?: (run: string, tok: Tokenizer) => Promise<Tool[]>;
 }
 
 export function registerServe(program: Command, extra: ServeCliOptions = {}): void {

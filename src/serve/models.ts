@@ -55,7 +55,7 @@ export interface RegistryOptions {
   /** Rows that may wait beyond the batch, per model (default 16). */
   queue?: number;
   /** The tools a run's models may call (default: none). */
-  tools?: (run: string) => Promise<Tool[]>;
+  tools?: (run: string, tok: Tokenizer) => Promise<Tool[]>;
   engine?: EngineOptions;
   metrics?: Metrics;
 }
@@ -195,7 +195,7 @@ export class ModelRegistry {
       );
     }
     const { ckpt, decoder } = opened;
-    const tools = this.o.tools ? await this.o.tools(info.run) : [];
+    const tools = this.o.tools ? await this.o.tools(info.run, tok) : [];
     const metrics = this.o.metrics;
     const scheduler = new Scheduler(
       decoder,

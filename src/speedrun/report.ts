@@ -10,6 +10,7 @@ import type { ChatEval } from "../eval/chat-eval.js";
 import { formatThinkTable, thinkTables } from "../eval/think-table.js";
 import type { SftResult } from "../post/sft.js";
 import type { SftData } from "../post/sft-data.js";
+import type { IndexMeta } from "../search/search-index.js";
 import { type CompressionRow, formatCompressionReport } from "../tokenizer/report.js";
 import type { TrainStats } from "../tokenizer/train.js";
 import type { TrainResult } from "../train/trainer.js";
@@ -39,6 +40,8 @@ export interface ReportInput {
   train: TrainResult;
   sft: { result: SftResult; data: SftData; mixture: Record<string, number> };
   chatEval: ChatEval;
+  /** The search tool's index (runs/<run>/index/meta.json). */
+  index?: IndexMeta;
   presetName: string;
 }
 
@@ -254,6 +257,13 @@ export function speedrunReport(r: ReportInput): string {
       "The same held-out questions, answered the way the conversation asked: at once (the answer is the first thing the model writes, one forward pass per token), step by step (the work written out in tokens before the answer), or with a tool (a code call the engine runs, or a search); *no instruction* is how a user asks in their own words, where the model chooses. Each cell: accuracy (examples) and, where replies called the tool, how many did.",
       "",
     );
+    if (r.index) {
+      const c = r.index.counts;
+      L.push(
+        `The search tool reads a BM25 index (\`runs/${r.runName}/index/\`, built in ${formatDuration(r.index.seconds)}): ${formatCount(c.corpusPassages)} passages of the clean corpus and ${formatCount(c.referencePassages)} reference passages, one per knowledge-base entity, so that facts pretraining saw rarely or never can be found; it shows the top 3 within 96 tokens. Try it: \`node bin/chatforge.js tool search --run ${r.runName} "capital of Chad"\`.`,
+        "",
+      );
+    }
     for (const t of tables) L.push(`**${t.title}**`, "", ...formatThinkTable(t), "");
   }
   return `${L.join("\n")}\n`;

@@ -4,7 +4,8 @@
  * interrupted speedrun continues where it stopped (training resumes from its checkpoint).
  *
  *   corpus build → data run → tokenizer train → data tokenize → train → samples
- *     → sft → eval (the tasks' test splits) → report.md
+ *     → search index → sft → eval (the tasks' test splits, with the code and search tools)
+ *     → report.md
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -18,7 +19,8 @@ import { type ChatEval, evalChatModel } from "../eval/chat-eval.js";
 import { identityFacts, runTaskContext } from "../post/run-context.js";
 import { type SftResult, sft } from "../post/sft.js";
 import { buildSftData } from "../post/sft-data.js";
-import { TASKS } from "../tasks/index.js";
+import { buildSearchIndex, loadRunIndex, runIndexDir } from "../search/index.js";
+import { TASKS, type TaskContext } from "../tasks/index.js";
 import { DEFAULT_MIXTURE_WEIGHTS } from "../tasks/mixture.js";
 import { describeBackend } from "../tensor/backend.js";
 import {
@@ -29,6 +31,9 @@ import {
 } from "../tokenizer/index.js";
 import { type CompressionRow, compressionReport } from "../tokenizer/report.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { createCodeTool } from "../tools/code.js";
+import { hasSearchIndex } from "../tools/for-run.js";
+import { createSearchTool } from "../tools/search.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { measureTrainThroughput } from "../train/mfu.js";
 import { type Family, modelConfig, preset } from "../train/presets.js";
@@ -245,9 +250,21 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
     }),
   );
 
-  // 6. SFT: the base model becomes a chat model, then the tasks' test splits measure it
+  // 6. the search index over the clean corpus and the knowledge base, then the tools
+  const index = await stage("index", hasSearchIndex(run), async () =>
+    hasSearchIndex(run)
+      ? loadRunIndex(run)
+      : buildSearchIndex({ dataDir, outDir: runIndexDir(run), run: run.name, quiet: o.quiet }),
+  );
+  const searchTool = createSearchTool(index, tok);
+  const codeTool = await createCodeTool();
+
+  // 7. SFT: the base model becomes a chat model, then the tasks' test splits measure it
   const base = await loadCheckpoint(trained.checkpoint);
-  const ctx = runTaskContext(run, identityFacts(run, cfg, trained.params, base.state), 1);
+  const ctx: TaskContext = {
+    ...runTaskContext(run, identityFacts(run, cfg, trained.params, base.state), 1),
+    search: (q) => searchTool.run(q).output,
+  };
   const sftData = await buildSftData({
     tok,
     T: cfg.nCtx,
@@ -304,11 +321,13 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       tasks: TASKS,
       limit: o.evalLimit,
       quiet: o.quiet,
+      tools: [codeTool, searchTool],
     }),
   );
+  codeTool.dispose?.();
   await writeFileAtomic(run.path("plots", "knowledge-by-mentions.svg"), knowledgePlot(chatEval));
 
-  // 7. report
+  // 8. report
   const reportPath = run.path("report.md");
   await writeFileAtomic(
     reportPath,
@@ -329,6 +348,7 @@ export async function speedrun(o: SpeedrunOptions): Promise<SpeedrunResult> {
       train: trained,
       sft: { result: tuned, data: sftData, mixture: { ...DEFAULT_MIXTURE_WEIGHTS } },
       chatEval,
+      index: index.meta,
       presetName: `${o.family} ${o.preset}`,
     }),
   );
