@@ -9,6 +9,7 @@ import { createModel } from "../model/factory.js";
 import type { ModelConfig } from "../model/io/hf-config.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { trainTokenizer } from "../tokenizer/train.js";
+import { createCodeTool } from "../tools/code.js";
 import type { Tool } from "../tools/tool.js";
 import { createDecoder, type SlotDecoder } from "./decoder.js";
 import { Engine, type EngineEvent, type EngineRequest } from "./engine.js";
@@ -247,6 +248,40 @@ describe("engine", () => {
       if (e.type !== "token") continue;
       assert.equal(e.top![0]!.id, e.id);
       assert.ok(Math.abs(e.logprob! - Math.log(e.top![0]!.prob)) < 1e-6);
+    }
+  });
+
+  test("the real code tool: a row whose code loops forever or exhausts memory leaves the others as they are", async () => {
+    const code = await createCodeTool({ timeMs: 300 });
+    try {
+      const m = new Map<string, number[]>();
+      const add = (p: string, reply: string) => m.set(prompt(p).join(","), ids(reply));
+      add("x", "<|python_start|>while (true) {}<|python_end|> ok<|im_end|>");
+      add("y", "<|python_start|>2 * 3<|python_end|> six<|im_end|>");
+      add("z", "<|python_start|>'x'.repeat(2 ** 28)<|python_end|> big<|im_end|>");
+      const reqs = ["x", "y", "z", "b"].map((t, i) => ({
+        prompt: prompt(t),
+        maxNewTokens: 24,
+        seed: 7 + i,
+        sampling: { temperature: 1 },
+      }));
+      const out = new Engine(new Scripted(realDecoder(4), m), tok, [code]).generate(reqs);
+      assert.match(out[0]!.text, /<\|output_start\|>Error: timed out after 0\.3 s<\|output_end\|>/);
+      assert.match(out[1]!.text, /<\|output_start\|>6<\|output_end\|>/);
+      assert.match(
+        out[2]!.text,
+        /<\|output_start\|>Error: out of memory \(limit 32 MiB\)<\|output_end\|>/,
+      );
+      const single = new Engine(new Scripted(realDecoder(1), m), tok, [code]);
+      reqs.forEach((req, i) =>
+        assert.deepEqual(single.generate([req])[0]!.tokens, out[i]!.tokens, `row ${i}`),
+      );
+      const t0 = performance.now();
+      const [next] = single.generate([reqs[1]!]);
+      assert.deepEqual(next!.tokens, out[1]!.tokens);
+      assert.ok(performance.now() - t0 < 1000, "the next request is served within a second");
+    } finally {
+      code.dispose?.();
     }
   });
 
