@@ -6,7 +6,7 @@
  * thread ends: the tool starts a fresh one, so a broken module is never used again.
  */
 import { type MessagePort, workerData } from "node:worker_threads";
-import { getQuickJS } from "quickjs-emscripten";
+import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from "quickjs-emscripten";
 import { type CodeLimits, runInQuickJS } from "./quickjs-run.js";
 
 export interface WorkerInit {
@@ -30,7 +30,17 @@ export interface WorkerReply {
 }
 
 const { port, flag, limits } = workerData as WorkerInit;
-const qjs = await getQuickJS();
+// QuickJS's own memory limit counts each allocation as 8 bytes in this build (its allocator
+// cannot tell sizes: quickjs-emscripten issues 255 and 271), so a bomb of many large arrays would
+// pass it. The real cap is the WebAssembly memory itself: a fixed maximum, the guest's limit plus
+// a quarter for QuickJS's own data and stack, beyond which malloc fails and QuickJS throws.
+const PAGE = 64 * 1024;
+const INITIAL_PAGES = 256;
+const wasmMemory = new WebAssembly.Memory({
+  initial: INITIAL_PAGES,
+  maximum: INITIAL_PAGES + Math.ceil((limits.memoryBytes * 1.25) / PAGE),
+});
+const qjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }));
 Atomics.store(flag, 1, 1);
 Atomics.notify(flag, 1);
 

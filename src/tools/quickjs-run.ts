@@ -4,6 +4,9 @@
  * next; memory, stack and time limits set on the runtime; and the result written the way a
  * person at a REPL sees it. This runs in the code tool's worker thread (src/tools/code-worker.ts).
  *
+ * Memory is capped twice: the runtime's limit, and the WebAssembly memory QuickJS runs in, which
+ * the worker creates with a fixed maximum (src/tools/code-worker.ts) — the cap that holds.
+ *
  * What the guest has: the ECMAScript built-ins of QuickJS and a `console` whose log/info/warn/
  * error print a line. Nothing else: the host passes in no objects, functions or modules
  * (quickjs-emscripten builds QuickJS without its `std`/`os` modules), so there is no file system,
@@ -160,8 +163,15 @@ export function runInQuickJS(qjs: QuickJSWASMModule, code: string, limits: CodeL
       ctx.setProp(consoleObj, name, log);
     ctx.setProp(ctx.global, "console", consoleObj);
 
+    /** Whether the guest can still allocate (after a bomb, the error itself may be empty). */
+    const canAllocate = (): boolean => {
+      const probe = ctx.evalCode("new Array(1000).fill(0).length", "probe.js");
+      const ok = !probe.error;
+      (probe.error ?? probe.value).dispose();
+      return ok;
+    };
     const fail = (thrown: unknown): ToolResult => {
-      const d = describeThrow(thrown, limits, timedOut);
+      const d = describeThrow(timedOut || canAllocate() ? thrown : UNREADABLE, limits, timedOut);
       // the error line is always shown whole, after what was printed before it
       return { ok: false, error: d.error, output: out.empty ? d.text : `${out.text}\n${d.text}` };
     };
