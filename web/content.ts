@@ -130,7 +130,13 @@ function toolBlock(p: Extract<Part, { kind: "call" }>, open: boolean, live: bool
   d.open = open;
   const sum = el("summary");
   const running = !p.closed || (p.output !== undefined && !p.outputClosed);
-  sum.append(el("span", "tool-name", p.tool === "output" ? "tool output" : `${p.tool} call`));
+  sum.append(
+    el(
+      "span",
+      "tool-name",
+      p.tool === "output" ? "tool output" : p.tool === "python" ? "code call" : `${p.tool} call`,
+    ),
+  );
   const first = (p.tool === "output" ? (p.output ?? "") : p.code).split("\n")[0] ?? "";
   sum.append(el("code", "tool-brief", first.length > 60 ? `${first.slice(0, 60)}…` : first));
   if (p.output !== undefined && p.tool !== "output") {

@@ -577,7 +577,7 @@ describe("the page in chromium (playwright-core)", { skip: slowSkip }, () => {
     assert.equal(await reply.locator("li").count(), 2);
     const tool = reply.locator("details.tool");
     assert.equal(await tool.count(), 1);
-    assert.match((await tool.locator("summary").textContent()) ?? "", /python call.*2\+2.*→ 4/);
+    assert.match((await tool.locator("summary").textContent()) ?? "", /code call.*2\+2.*→ 4/);
     assert.equal(await tool.getAttribute("open"), null, "a finished call is collapsed");
     await tool.locator("summary").click();
     assert.equal(await tool.locator(".tool-output").textContent(), "4");
@@ -604,7 +604,7 @@ describe("the page in chromium (playwright-core)", { skip: slowSkip }, () => {
     await page.unroute("**/v1/chat/completions");
     assert.match(
       (await lastReply().locator("details.tool summary").textContent()) ?? "",
-      /python call.*1\+.*cut off/,
+      /code call.*1\+.*cut off/,
     );
     const request = page.waitForRequest((r) => r.url().endsWith("/v1/chat/completions"));
     await sendMessage("Go on");
