@@ -68,3 +68,12 @@ test("bad SFT files: one error naming the file and line", async () => {
     });
   }
 });
+
+test("task examples over the context are left out and counted; a user's are an error", async () => {
+  const d = await buildSftData({ ...opts([], { arithmetic: 1, identity: 1 }), T: 48 });
+  const a = d.sources.arithmetic!;
+  assert.ok((a.tooLong ?? 0) > 0, "some arithmetic examples do not fit 48 tokens");
+  assert.equal(a.conversations + (a.tooLong ?? 0), 20);
+  assert.ok(d.train.rows > 0);
+  assert.equal(countTrained(d.train), a.trained + (d.sources.identity?.trained ?? 0));
+});

@@ -33,6 +33,8 @@ export interface SftSourceStats {
   conversations: number;
   tokens: number;
   trained: number;
+  /** Task examples left out because they do not fit the context (a small tokenizer's long rendering). */
+  tooLong?: number;
 }
 
 export interface SftData {
@@ -73,24 +75,39 @@ export async function buildSftData(o: SftDataOptions): Promise<SftData> {
       throw new UserError(`${f}: no conversations in it`, 'write one {"messages": [...]} per line');
   }
   const sources: Record<string, SftSourceStats> = {};
-  const render = (list: typeof items) =>
-    list.map(({ source, where, conv }) => {
-      const r = renderConversation(o.tok, conv, { maxTokens: o.T + 1, where });
-      add(sources, source, r.ids, r.mask);
-      return r;
-    });
-  const pack = (list: typeof items, rendered: RenderedConversation[]): PackedRows =>
+  /**
+   * Renders the items that fit: a user's conversation over the context is an error (they
+   * should know), a task example over it is left out and counted (how long a task's rendering
+   * is depends on the tokenizer).
+   */
+  const render = (list: typeof items, stats?: Record<string, SftSourceStats>) => {
+    const kept: typeof items = [];
+    const rendered: RenderedConversation[] = [];
+    for (const item of list) {
+      const fromTask = !o.files.includes(item.source);
+      const r = renderConversation(o.tok, item.conv, {
+        maxTokens: fromTask ? undefined : o.T + 1,
+        where: item.where,
+      });
+      if (r.ids.length > o.T + 1) {
+        if (stats) {
+          const st = (stats[item.source] ??= { conversations: 0, tokens: 0, trained: 0 });
+          st.tooLong = (st.tooLong ?? 0) + 1;
+        }
+        continue;
+      }
+      if (stats) add(stats, item.source, r.ids, r.mask);
+      kept.push(item);
+      rendered.push(r);
+    }
+    return { kept, rendered };
+  };
+  const pack = ({ kept, rendered }: ReturnType<typeof render>): PackedRows =>
     packConversations(rendered, o.T, {
       padId: o.tok.specialTokenId("<|endoftext|>"),
-      where: (i) => list[i]!.where,
+      where: (i) => kept[i]!.where,
     });
-  const train = pack(items, render(items));
-  const valItems = taskConversations(o, "val", o.valExamples);
-  const val = pack(
-    valItems,
-    valItems.map(({ where, conv }) =>
-      renderConversation(o.tok, conv, { maxTokens: o.T + 1, where }),
-    ),
-  );
+  const train = pack(render(items, sources));
+  const val = pack(render(taskConversations(o, "val", o.valExamples)));
   return { train, val, hash: hashRows(train), sources };
 }

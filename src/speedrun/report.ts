@@ -179,6 +179,12 @@ export function speedrunReport(r: ReportInput): string {
       `| ${name} | ${r.sft.mixture[name] ?? "file"} | ${st.conversations} | ${formatCount(st.tokens)} | ${formatCount(st.trained)} |`,
     );
   L.push("");
+  const tooLong = Object.entries(d.sources).filter(([, st]) => st.tooLong);
+  if (tooLong.length)
+    L.push(
+      `Left out for not fitting the ${d.train.T}-token context: ${tooLong.map(([n, st]) => `${st.tooLong} ${n}`).join(", ")} conversations.`,
+      "",
+    );
   if (f.finalVal !== undefined)
     L.push(
       `Validation loss on the tasks' val splits (assistant tokens): **${f.finalVal.toFixed(3)}** nats/token.`,
