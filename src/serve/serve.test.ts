@@ -5,55 +5,25 @@
  * seeds, error classes, shared decoding steps, disconnects, 429).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
-import { createModel } from "../model/factory.js";
-import type { ModelConfig } from "../model/io/hf-config.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { trainTokenizer } from "../tokenizer/train.js";
-import { freshTrainerState, saveCheckpoint } from "../train/checkpoint.js";
 import { createApp, type ServeApp } from "./app.js";
 import { type RunningServer, startServer } from "./server.js";
 import { StopMatcher } from "./stop.js";
+import { makeTestRuns } from "./test-runs.js";
 
 let runs: string;
 let tok: Tokenizer;
 const MODEL = "t/sft";
 
 before(async () => {
-  runs = await mkdtemp(join(tmpdir(), "chatforge-serve-"));
-  const text = join(runs, "text.txt");
-  await writeFile(
-    text,
-    "Hello there. I am a small model and I like to chat about words. ".repeat(50),
-  );
-  tok = await trainTokenizer({ inputs: [text], vocabSize: 300, quiet: true });
-  await tok.save(join(runs, "t", "tokenizer"));
-  const cfg: ModelConfig = {
-    family: "gpt2",
-    vocabSize: tok.vocabSize,
+  ({ root: runs, tok } = await makeTestRuns({
+    prefix: "chatforge-serve-",
+    text: "Hello there. I am a small model and I like to chat about words. ",
     nCtx: 512,
-    nEmbd: 32,
-    nLayer: 2,
-    nHead: 2,
-    nInner: 128,
-    eps: 1e-5,
-  };
-  for (const [stage, seed] of [
-    ["sft", 1],
-    ["pretrain", 2],
-  ] as const) {
-    await saveCheckpoint(
-      join(runs, "t", "checkpoints", stage),
-      cfg,
-      createModel(cfg, seed),
-      null,
-      freshTrainerState({}),
-    );
-  }
+  }));
 });
 after(() => rm(runs, { recursive: true, force: true }));
 

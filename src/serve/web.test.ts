@@ -12,8 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -23,10 +22,9 @@ import { createModel } from "../model/factory.js";
 import type { GPT2 } from "../model/gpt2.js";
 import type { ModelConfig } from "../model/io/hf-config.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { trainTokenizer } from "../tokenizer/train.js";
-import { freshTrainerState, saveCheckpoint } from "../train/checkpoint.js";
 import { createApp, type ServeApp } from "./app.js";
 import { type RunningServer, startServer } from "./server.js";
+import { makeTestRuns } from "./test-runs.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -41,7 +39,7 @@ let tok: Tokenizer;
  * control or partial-UTF-8 byte tokens point (logit about -40); the others are random, so the
  * model samples from a spread of real tokens (alternatives with readable percentages).
  */
-function tameModel(cfg: ModelConfig, seed: number) {
+function tameModel(cfg: ModelConfig, seed: number, tok: Tokenizer) {
   const m = createModel(cfg, seed) as unknown as GPT2;
   const d = cfg.nEmbd;
   m.lnfB.data.fill(0);
@@ -63,36 +61,12 @@ function tameModel(cfg: ModelConfig, seed: number) {
 }
 
 before(async () => {
-  runs = await mkdtemp(join(tmpdir(), "chatforge-web-"));
-  const text = join(runs, "text.txt");
-  await writeFile(
-    text,
-    "Hello there. I am a small model and I like to chat about words and letters. ".repeat(50),
-  );
-  tok = await trainTokenizer({ inputs: [text], vocabSize: 300, quiet: true });
-  await tok.save(join(runs, "t", "tokenizer"));
-  const cfg: ModelConfig = {
-    family: "gpt2",
-    vocabSize: tok.vocabSize,
+  ({ root: runs, tok } = await makeTestRuns({
+    prefix: "chatforge-web-",
+    text: "Hello there. I am a small model and I like to chat about words and letters. ",
     nCtx: 2048,
-    nEmbd: 32,
-    nLayer: 2,
-    nHead: 2,
-    nInner: 128,
-    eps: 1e-5,
-  };
-  for (const [stage, seed] of [
-    ["sft", 1],
-    ["pretrain", 2],
-  ] as const) {
-    await saveCheckpoint(
-      join(runs, "t", "checkpoints", stage),
-      cfg,
-      tameModel(cfg, seed),
-      null,
-      freshTrainerState({}),
-    );
-  }
+    model: tameModel,
+  }));
 });
 after(() => rm(runs, { recursive: true, force: true }));
 
