@@ -273,9 +273,8 @@ describe("engine", () => {
         /<\|output_start\|>Error: out of memory \(limit 32 MiB\)<\|output_end\|>/,
       );
       const single = new Engine(new Scripted(realDecoder(1), m), tok, [code]);
-      reqs.forEach((req, i) =>
-        assert.deepEqual(single.generate([req])[0]!.tokens, out[i]!.tokens, `row ${i}`),
-      );
+      for (const [i, req] of reqs.entries())
+        assert.deepEqual(single.generate([req])[0]!.tokens, out[i]!.tokens, `row ${i}`);
       const t0 = performance.now();
       const [next] = single.generate([reqs[1]!]);
       assert.deepEqual(next!.tokens, out[1]!.tokens);
