@@ -33,8 +33,3 @@ export async function toolsForRun(run: RunDir, tok: Tokenizer): Promise<RunTools
     );
   return { tools, missing };
 }
-
-/** Frees what the tools hold (the interpreter). */
-export function disposeTools(tools: readonly Tool[]): void {
-  for (const t of tools) t.dispose?.();
-}
