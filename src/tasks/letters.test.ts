@@ -60,22 +60,7 @@ test("letters: answers and ordinals", () => {
   );
   assert.equal(
     lettersReply(q, "code"),
-    'Counting the r\'s in strawberry: <|python_start|>" strawberry".split("").filter(c => c === "r").length<|python_end|><|output_start|>3<|output_end|>\nThe answer is 3.',
-  );
-  // a quoted word is written quoted; a bare one with its leading space (the question's tokens)
-  assert.equal(
-    lettersReply({ ...q, shown: '"strawberry"' }, "code"),
     'Counting the r\'s in "strawberry": <|python_start|>"strawberry".split("").filter(c => c === "r").length<|python_end|><|output_start|>3<|output_end|>\nThe answer is 3.',
-  );
-  const nth = { kind: "nth", word: "garden", n: 3, answer: "r" } as const;
-  assert.match(lettersReply(nth, "code"), /<\|python_start\|>" garden"\[3\]<\|python_end\|>/);
-  assert.match(
-    lettersReply({ ...nth, shown: "'garden'" }, "code"),
-    /^The 3rd letter of 'garden': <\|python_start\|>"garden"\[2\]<\|python_end\|>/,
-  );
-  assert.match(
-    lettersReply({ kind: "length", word: "garden", answer: "6" }, "code"),
-    /" garden"\.trim\(\)\.length/,
   );
   assert.equal(
     lettersReply({ kind: "nth", word: "garden", n: 3, answer: "r" }, "steps"),

@@ -9,10 +9,9 @@
  *   one, separated by ", ", with a running count in brackets after each letter that counts
  *   ("s, t, r (1), a, w, b, e, r (2), r (3), y." — for the n-th letter the count of every
  *   letter, stopping at the n-th; for the last letter no count), then "The answer is 3."
- * - "use code" and the like → one short lead-in, one code call (`" garden"[3]`,
- *   `" strawberry".split("").filter(c => c === "r").length`, `" garden".slice(-1)`,
- *   `" garden".trim().length`; see `letterCode` for why the leading space) with its output,
- *   then "The answer is r."
+ * - "use code" and the like → one short lead-in, one code call (`"garden"[2]`,
+ *   `"strawberry".split("").filter(c => c === "r").length`, `"garden".slice(-1)`,
+ *   `"garden".length`) with its output, then "The answer is r."
  * - no instruction → as "use code": the reliable way.
  * Letters in the answer are lower case; a letter that does not occur is counted 0.
  *
@@ -135,8 +134,6 @@ export interface LetterQuestion {
   /** 1-based position (nth). */
   n?: number;
   answer: string;
-  /** The word as the question shows it: bare (default), 'quoted' or "quoted". */
-  shown?: string;
 }
 
 const ORDINAL_WORDS = [
@@ -170,26 +167,14 @@ export function letterAnswer(kind: LetterKind, word: string, letter = "", n = 1)
   return String(word.length);
 }
 
-/**
- * The code a reply calls for a question (JavaScript, its value is the answer). The word is
- * written so that its tokens are the question's: BPE splits a bare " strawberry" as
- * " straw|berry" but "strawberry" after a quote as "|st|raw|berry", so a code literal "strawberry"
- * would make the model re-spell the word rather than copy it. A bare word in the question is
- * written with its leading space (`" strawberry"`: the space changes no count and puts the n-th
- * letter at index n); a quoted one as `"strawberry"`, whose tokens a quoted question shares.
- */
+/** The code a reply calls for a question (JavaScript, its value is the answer). */
 export function letterCode(q: LetterQuestion): string {
-  const bare = isBare(q);
-  const w = JSON.stringify(bare ? ` ${q.word}` : q.word);
+  const w = JSON.stringify(q.word);
   if (q.kind === "count")
     return `${w}.split("").filter(c => c === ${JSON.stringify(q.letter)}).length`;
-  if (q.kind === "nth") return `${w}[${bare ? q.n! : q.n! - 1}]`;
+  if (q.kind === "nth") return `${w}[${q.n! - 1}]`;
   if (q.kind === "last") return `${w}.slice(-1)`;
-  return bare ? `${w}.trim().length` : `${w}.length`;
-}
-
-function isBare(q: LetterQuestion): boolean {
-  return (q.shown ?? q.word) === q.word;
+  return `${w}.length`;
 }
 
 /** The letters written out with a running count ("s, t, r (1), a, …"). */
@@ -208,11 +193,10 @@ function spelledOut(q: LetterQuestion): string {
     .join(", ")}.`;
 }
 
-/** The sentence before the call; the word as the question showed it (its tokens, to copy). */
 function codeLeadIn(q: LetterQuestion): string {
-  const w = q.shown ?? q.word;
+  const w = JSON.stringify(q.word);
   if (q.kind === "count") return `Counting the ${q.letter}'s in ${w}:`;
-  if (q.kind === "nth") return `The ${ordinal(q.n!)} letter of ${w}:`;
+  if (q.kind === "nth") return `The ${ordinal(q.n!)} letter is at index ${q.n! - 1}:`;
   if (q.kind === "last") return `The last letter of ${w}:`;
   return `Counting the letters of ${w}:`;
 }
@@ -288,12 +272,10 @@ function drawQuestion(kind: LetterKind, word: string, rng: Rng): LetterQuestion 
   return { kind, word, answer: letterAnswer(kind, word) };
 }
 
-/** The question's text; sets `q.shown` to the word as the text shows it. */
 function question(q: LetterQuestion, rng: Rng): { text: string; template: string } {
   const template = pick(LETTER_QUESTIONS[q.kind], rng);
   const quote = rng.uniform();
   const word = quote < 0.6 ? q.word : quote < 0.8 ? `'${q.word}'` : `"${q.word}"`;
-  q.shown = word;
   const ord =
     q.n !== undefined && q.n <= ORDINAL_WORDS.length && rng.uniform() < 0.3
       ? ORDINAL_WORDS[q.n - 1]!
