@@ -164,7 +164,7 @@ test("index: a missing index and a corrupt one are user errors that say what to 
   corruptWith(INDEX_FILES.meta, (s) => s.slice(0, 40), /not valid JSON/);
   corruptWith(INDEX_FILES.passages, (s) => s.slice(0, -30), /bytes, meta.json says/);
   corruptWith(INDEX_FILES.passages, (s) => `x${s.slice(1)}`, /line 1 is not valid JSON/);
-  corruptWith(INDEX_FILES.mini, (s) => `${s.slice(0, -5)}xxxxx`, /cannot be read/);
+  corruptWith(INDEX_FILES.mini, (s) => `${s.slice(0, -5)}!@#$%`, /cannot be read/);
   rmSync(join(dir, INDEX_FILES.mini));
   assert.throws(() => loadSearchIndex(dir, "broken"), /minisearch\.json is missing/);
   // no clean text yet

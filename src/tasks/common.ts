@@ -400,3 +400,36 @@ export function readNumberAnswer(reply: string, where: "first" | "final"): Numbe
     ? { value: numbers[0], how: "first" }
     : { value: numbers[numbers.length - 1], how: "last" };
 }
+
+/**
+ * A bounded sample that keeps every group: the groups (sorted by key) are shuffled, then taken
+ * from in turn, one item each, until `limit` items (in that round-robin order).
+ */
+export function stratifiedSample<T>(
+  all: readonly T[],
+  limit: number,
+  groupOf: (item: T) => string,
+  rng: Rng,
+): T[] {
+  if (all.length <= limit) return [...all];
+  const groups = new Map<string, T[]>();
+  for (const it of all) {
+    const g = groupOf(it);
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(it);
+  }
+  const lists = [...groups.keys()].sort(cmp).map((k) => shuffle(groups.get(k)!, rng));
+  const out: T[] = [];
+  for (let round = 0; out.length < limit; round++) {
+    let any = false;
+    for (const list of lists) {
+      if (round < list.length && out.length < limit) {
+        out.push(list[round]!);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return out;
+}

@@ -15,15 +15,14 @@
 import type { Entity, KnowledgeBase, MentionCounts, Relation } from "../knowledge/types.js";
 import { UserError } from "../util/errors.js";
 import {
-  cmp,
   findWordSeq,
   joinList,
   normalizeWords,
   pick,
   rngFor,
   SPLITS,
-  shuffle,
   splitOfKey,
+  stratifiedSample,
 } from "./common.js";
 import type { Score, Split, Task, TaskContext, TaskExample } from "./task.js";
 
@@ -239,39 +238,6 @@ function items(kb: KnowledgeBase, split: Split): Item[] {
       const g = byRel.get(rel);
       if (g) out.push({ entity, relation: rel, ...g });
     }
-  }
-  return out;
-}
-
-/**
- * A bounded sample that keeps every (mention bucket, relation) group: groups are shuffled, then
- * taken from in turn, one item each, until the limit.
- */
-function stratifiedSample(
-  all: Item[],
-  limit: number,
-  groupOf: (it: Item) => string,
-  rng: ReturnType<typeof rngFor>,
-): Item[] {
-  if (all.length <= limit) return all;
-  const groups = new Map<string, Item[]>();
-  for (const it of all) {
-    const g = groupOf(it);
-    let list = groups.get(g);
-    if (!list) groups.set(g, (list = []));
-    list.push(it);
-  }
-  const lists = [...groups.keys()].sort(cmp).map((k) => shuffle(groups.get(k)!, rng));
-  const out: Item[] = [];
-  for (let round = 0; out.length < limit; round++) {
-    let any = false;
-    for (const list of lists) {
-      if (round < list.length && out.length < limit) {
-        out.push(list[round]!);
-        any = true;
-      }
-    }
-    if (!any) break;
   }
   return out;
 }

@@ -35,7 +35,14 @@ import { factQuery, referenceText } from "../search/reference.js";
 import type { Rng } from "../tensor/rng.js";
 import { formatSearchOutput } from "../tools/search.js";
 import { UserError } from "../util/errors.js";
-import { cmp, normalizeText, pick, rngFor, SPLITS, shuffle, withoutToolSpans } from "./common.js";
+import {
+  normalizeText,
+  pick,
+  rngFor,
+  SPLITS,
+  stratifiedSample,
+  withoutToolSpans,
+} from "./common.js";
 import {
   entitySplit,
   MENTION_BUCKETS,
@@ -165,28 +172,15 @@ function items(split: Split, ctx: TaskContext, maxMentions: number): Item[] {
   return out;
 }
 
-/** At most `limit` items, taken in turn from shuffled (bucket, relation) groups. */
+/** At most `limit` items, taken in turn from shuffled (bucket, relation) groups, in `all`'s order. */
 function sample(all: Item[], limit: number, rng: Rng): Item[] {
   if (all.length <= limit) return all;
-  const groups = new Map<string, Item[]>();
-  for (const it of all) {
-    const g = `${mentionBucket(it.mentions)}|${it.relation}`;
-    const list = groups.get(g) ?? [];
-    list.push(it);
-    groups.set(g, list);
-  }
-  const lists = [...groups.keys()].sort(cmp).map((k) => shuffle(groups.get(k)!, rng));
-  const out: Item[] = [];
-  for (let round = 0; out.length < limit; round++) {
-    let any = false;
-    for (const list of lists) {
-      if (round < list.length && out.length < limit) {
-        out.push(list[round]!);
-        any = true;
-      }
-    }
-    if (!any) break;
-  }
+  const out = stratifiedSample(
+    all,
+    limit,
+    (it) => `${mentionBucket(it.mentions)}|${it.relation}`,
+    rng,
+  );
   const order = new Map(all.map((it, i) => [it, i]));
   return out.sort((a, b) => order.get(a)! - order.get(b)!);
 }
