@@ -32,3 +32,13 @@ export function numberIn(name: string, lo: number, hi: number) {
     return n;
   };
 }
+
+/** A TCP port (1–65535; 0 asks the system for a free one). */
+export function port(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw new UserError(`${name} must be a port number from 1 to 65535, got "${v}"`);
+    return n;
+  };
+}

@@ -4,7 +4,7 @@ import { startServer } from "../serve/server.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { Tool } from "../tools/tool.js";
 import { UserError } from "../util/errors.js";
-import { collect, positiveInt } from "./args.js";
+import { collect, port, positiveInt } from "./args.js";
 import { addComputeOptions, setupCompute } from "./compute.js";
 
 export interface ServeCliOptions {
@@ -27,7 +27,7 @@ export function registerServe(program: Command, extra: ServeCliOptions = {}): vo
     .option("-r, --run <name>", "a run whose checkpoints to serve (repeatable)", collect, [])
     .option("--host <addr>", "address to bind (0.0.0.0 for every interface)", "127.0.0.1")
     .addOption(
-      new Option("--port <n>", "port to listen on").default(8080).argParser(positiveInt("--port")),
+      new Option("--port <n>", "port to listen on").default(8080).argParser(port("--port")),
     )
     .option("--api-key <key>", "require 'Authorization: Bearer <key>' (env CHATFORGE_API_KEY)")
     .addOption(

@@ -11,7 +11,7 @@ export function registerSpeedrun(program: Command): void {
   const cmd = program
     .command("speedrun")
     .summary(
-      "every stage end to end: corpus → data → tokenizer → shards → pretraining → SFT → eval → report",
+      "every stage end to end: corpus → data → tokenizer → shards → pretraining → search index → SFT → eval → report",
     )
     .description(
       "Runs the whole pipeline into runs/<run>/ and writes runs/<run>/report.md:\n" +

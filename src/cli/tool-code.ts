@@ -10,7 +10,10 @@ function readSource(source: string | undefined, file: string | undefined): strin
     try {
       return readFileSync(file, "utf8");
     } catch (e) {
-      throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+      throw new UserError(
+        `cannot read ${file}: ${(e as Error).message}`,
+        "give the path of a file holding the JavaScript, or pass the code itself",
+      );
     }
   }
   if (source === undefined || source === "-") return readFileSync(0, "utf8");
